@@ -1,0 +1,235 @@
+"""The domain model every stage speaks: frozen dataclasses, no database types."""
+
+from __future__ import annotations
+
+import hashlib
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+
+class MentionStatus(StrEnum):
+    """Where a mention is on its way through the stages."""
+
+    NEW = "new"  # stored by a crawler
+    ANALYZED = "analyzed"  # the NLP chain tagged it
+    MATCHED = "matched"  # customer matching ran (a match is optional)
+    ROUTED = "routed"  # responders decided: ticket opened, or nothing to do
+    FAILED = "failed"  # a stage failed on it; ``error`` says why
+
+
+class DeliveryStatus(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class TicketStatus(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+@dataclass(frozen=True)
+class Brand:
+    """A brand the care team listens for; ``sources`` maps a source name to its key there (slug, query)."""
+
+    name: str
+    aliases: tuple[str, ...] = ()
+    handles: tuple[str, ...] = ()
+    hashtags: tuple[str, ...] = ()
+    ambiguous: bool = False
+    context: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    competitor: bool = False
+    sources: tuple[tuple[str, str], ...] = ()
+
+    def source_key(self, source: str) -> str | None:
+        for name, key in self.sources:
+            if name == source:
+                return key
+        return None
+
+
+def content_hash(title: str, text: str) -> str:
+    """Hash of the normalised title and text, to spot the same words posted twice."""
+    folded = unicodedata.normalize("NFKC", f"{title}\n{text}").casefold()
+    return hashlib.sha256(" ".join(folded.split()).encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class RawMention:
+    """What a source hands to the store: one post, review, complaint or entry about a brand."""
+
+    source: str
+    external_id: str
+    url: str
+    text: str
+    fetched_at: datetime
+    title: str = ""
+    brand: str | None = None  # the brand the crawl was about, when the source knows it
+    author: str = ""
+    author_handle: str = ""
+    language: str | None = None
+    published_at: datetime | None = None
+    payload: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def content_hash(self) -> str:
+        return content_hash(self.title, self.text)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "external_id": self.external_id,
+            "brand": self.brand,
+            "url": self.url,
+            "title": self.title,
+            "text": self.text,
+            "author": self.author,
+            "author_handle": self.author_handle,
+            "language": self.language,
+            "published_at": self.published_at.isoformat() if self.published_at else None,
+            "fetched_at": self.fetched_at.isoformat(),
+            "content_hash": self.content_hash,
+            "payload": dict(self.payload),
+        }
+
+
+@dataclass(frozen=True)
+class Mention:
+    """A stored mention: the raw record plus where it is in the pipeline."""
+
+    id: int
+    status: MentionStatus
+    raw: RawMention
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class Label:
+    label: str
+    score: float
+
+
+@dataclass(frozen=True)
+class Urgency:
+    level: str  # low | medium | high | critical
+    reasons: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class PiiSpan:
+    type: str  # tckn | iban | card | phone | email
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """What the NLP chain says about one text."""
+
+    lang: str
+    brands: tuple[str, ...]
+    sentiment: Label
+    intent: Label
+    topics: tuple[Label, ...]
+    urgency: Urgency
+    pii: tuple[PiiSpan, ...]
+    masked_text: str
+    analyzer: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "lang": self.lang,
+            "brands": list(self.brands),
+            "sentiment": {"label": self.sentiment.label, "score": self.sentiment.score},
+            "intent": {"label": self.intent.label, "score": self.intent.score},
+            "topics": [{"label": t.label, "score": t.score} for t in self.topics],
+            "urgency": {"level": self.urgency.level, "reasons": list(self.urgency.reasons)},
+            "pii": [{"type": p.type, "start": p.start, "end": p.end} for p in self.pii],
+            "masked_text": self.masked_text,
+            "analyzer": self.analyzer,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Analysis:
+        return cls(
+            lang=data["lang"],
+            brands=tuple(data["brands"]),
+            sentiment=Label(**data["sentiment"]),
+            intent=Label(**data["intent"]),
+            topics=tuple(Label(**t) for t in data["topics"]),
+            urgency=Urgency(data["urgency"]["level"], tuple(data["urgency"]["reasons"])),
+            pii=tuple(PiiSpan(**p) for p in data["pii"]),
+            masked_text=data["masked_text"],
+            analyzer=data["analyzer"],
+        )
+
+
+@dataclass(frozen=True)
+class Customer:
+    """A customer record of the brand's own; ``handles`` are ``source:handle`` pairs."""
+
+    external_id: str
+    name: str
+    email: str | None = None
+    phone: str | None = None
+    handles: tuple[str, ...] = ()
+    segment: str = ""
+    id: int | None = None
+
+
+@dataclass(frozen=True)
+class CustomerMatch:
+    mention_id: int
+    customer_id: int
+    method: str  # handle | email | phone | name
+    confidence: float
+
+
+@dataclass(frozen=True)
+class Ticket:
+    mention_id: int
+    brand: str
+    priority: str  # low | normal | high | urgent
+    unit: str  # the team the case is routed to
+    summary: str
+    customer_id: int | None = None
+    status: TicketStatus = TicketStatus.OPEN
+    id: int | None = None
+    created_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """An outbox row: one message to one channel, sent at most once (``key`` is unique)."""
+
+    key: str
+    channel: str  # slack | console | ...
+    target: str  # e.g. the Slack channel
+    payload: Mapping[str, Any]
+    ticket_id: int | None = None
+    status: DeliveryStatus = DeliveryStatus.PENDING
+    attempts: int = 0
+    last_error: str | None = None
+    external_ref: str | None = None  # e.g. the Slack message ts
+    id: int | None = None
+    created_at: datetime | None = None
+    sent_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class CrawlState:
+    """Where a source left off for one brand, so the next crawl only asks for what is new."""
+
+    source: str
+    brand: str
+    cursor: str | None = None
+    last_seen_id: str | None = None
+    last_seen_at: datetime | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    updated_at: datetime | None = None

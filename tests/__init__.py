@@ -1,0 +1,1 @@
+"""Kulak test suite."""
