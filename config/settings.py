@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, get_args, get_origin, get_type_hints
 
 from store.model import Brand
 
@@ -83,8 +85,6 @@ class SlackSettings:
                         default="https://slack.com/api/")
     token: str | None = doc("Bot token (xoxb-...); Slack is off without it and alerts print instead.",
                             secret_env="KULAK_SLACK_TOKEN")
-    signing_secret: str | None = doc("Signing secret used to verify Slack's interactive requests.",
-                                     secret_env="KULAK_SLACK_SIGNING_SECRET")
 
 
 @dataclass(frozen=True)
@@ -129,3 +129,18 @@ class Settings:
 
     def brand_models(self) -> tuple[Brand, ...]:
         return tuple(b.to_brand() for b in self.brands)
+
+
+def setting_keys(cls: type[Any] = Settings, prefix: str = "") -> Iterator[tuple[str, dataclasses.Field[Any]]]:
+    """Every leaf setting as (dotted key, field); ``brands[].name`` stands for a key of each brand table."""
+    hints = get_type_hints(cls)
+    for f in dataclasses.fields(cls):
+        if f.metadata.get("internal"):
+            continue
+        tp, key = hints[f.name], f"{prefix}{f.name}"
+        if dataclasses.is_dataclass(tp):
+            yield from setting_keys(tp, f"{key}.")  # type: ignore[arg-type]
+        elif get_origin(tp) is tuple and dataclasses.is_dataclass(get_args(tp)[0]):
+            yield from setting_keys(get_args(tp)[0], f"{key}[].")
+        else:
+            yield key, f

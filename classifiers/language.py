@@ -1,0 +1,54 @@
+"""Tell Turkish from English (or neither) by Turkish letters, stopwords and common suffixes: enough for tweets."""
+
+from __future__ import annotations
+
+import re
+
+from classifiers.text import ascii_fold, turkish_casefold
+
+# ASCII-folded, so "çok" and "cok" count alike. Words that are common in both languages ("o", "her", "on",
+# "in", "a") are left out of both lists.
+_TURKISH = """
+    ve ile bir bu su da de ki mi mu cok icin ama fakat ancak gibi daha en ne neden niye nasil hic hep hala
+    yok var degil degilim degildir diye kadar sonra once simdi artik yine bile sadece ise ya veya ben sen
+    biz siz onlar bana beni benim sana seni bize bizi sizin size onu ona onun olan olarak oldu olur olmaz
+    olsun tum butun her sey sey bi icinde uzerinden zaten tamam evet hayir lutfen merhaba selam tesekkurler
+    tesekkur ederim bey hanim neler nerede ne zaman kac musteri hizmetleri tl gun ay yil saat
+"""
+_ENGLISH = """
+    the and is are was were be been to of for with from by at as an this that these those it its you your
+    i me my we our they their he she him his what which who when where why how not no never do does did
+    don't doesn't didn't can can't cannot will won't would should could have has had just so very really
+    but or if then than there here about after before again still please thanks thank hello hi service
+    customer support order account
+"""
+TURKISH_STOPWORDS = frozenset(_TURKISH.split())
+ENGLISH_STOPWORDS = frozenset(_ENGLISH.split())
+# Uppercase "I" is no evidence (English "I"); lowercase "ı" and capital "İ" are.
+_TURKISH_LETTERS = frozenset("çğıöşüÇĞÖŞÜİ")
+_TURKISH_ENDINGS = re.compile(
+    r"(?:iyor|iyorum|iyoruz|uyor|uyorum|mis|mus|dim|dum|tim|tum|miyor|muyor|lari|leri|lar|ler|dan|den|tan|ten"
+    r"|sin|sun|siniz|sunuz|mak|mek|acak|ecek|misiniz|musunuz|nin|nun)$"
+)
+_WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
+
+
+def detect_language(text: str) -> str:
+    """``"tr"``, ``"en"`` or ``"und"`` (undetermined: no words, or no evidence either way)."""
+    tokens = _WORD.findall(text)
+    if not tokens:
+        return "und"
+    tr = en = 0.0
+    for token in tokens:
+        plain = ascii_fold(turkish_casefold(token)).replace("’", "'")
+        if any(ch in _TURKISH_LETTERS for ch in token):
+            tr += 1.5
+        if plain in TURKISH_STOPWORDS:
+            tr += 1.0
+        elif plain in ENGLISH_STOPWORDS:
+            en += 1.0
+        elif "'" not in token and len(plain) > 4 and _TURKISH_ENDINGS.search(plain):
+            tr += 0.5
+    if tr == en:
+        return "und"
+    return "tr" if tr > en else "en"

@@ -1,0 +1,202 @@
+"""Build Settings from defaults < kulak.toml < KULAK_* environment < CLI flags, with errors that name the key."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+import types
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Union, get_args, get_origin, get_type_hints
+
+from config.settings import Settings
+from store.errors import ConfigError
+
+ENV_PREFIX = "KULAK_"
+# Variables that are not settings keys: they choose the file or carry secrets, handled on their own.
+ENV_SPECIAL = {"KULAK_CONFIG"}
+
+
+def find_config(explicit: str | Path | None, env: Mapping[str, str]) -> Path | None:
+    """The config path: --config, else KULAK_CONFIG, else ./kulak.toml if it exists."""
+    if explicit:
+        return Path(explicit)
+    if env.get("KULAK_CONFIG"):
+        return Path(env["KULAK_CONFIG"])
+    default = Path("kulak.toml")
+    return default if default.exists() else None
+
+
+def load_settings(
+    path: str | Path | None = None,
+    *,
+    env: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Settings:
+    """Read and check the settings; raise ConfigError naming the file and key on any mistake."""
+    env = os.environ if env is None else env
+    config_path = find_config(path, env)
+    data: dict[str, Any] = {}
+    source = "defaults"
+    if config_path is not None:
+        source = str(config_path)
+        try:
+            data = tomllib.loads(config_path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError("file not found", source=source) from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"cannot read: {exc}", source=source) from exc
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"not valid TOML: {exc}", source=source) from exc
+    _layer_env(data, env)
+    for dotted, value in (overrides or {}).items():
+        _set_dotted(data, dotted.split("."), value)
+    settings: Settings = _build(Settings, data, source, "")
+    settings = _with_secrets(settings, env)
+    settings = dataclasses.replace(settings, path=str(config_path) if config_path else None)
+    _check(settings, source)
+    return settings
+
+
+def _layer_env(data: dict[str, Any], env: Mapping[str, str]) -> None:
+    """KULAK_SECTION__KEY=value sets [section] key; values are parsed as TOML when they can be."""
+    for name, raw in env.items():
+        if not name.startswith(ENV_PREFIX) or "__" not in name or name in ENV_SPECIAL:
+            continue
+        keys = [part.lower() for part in name[len(ENV_PREFIX) :].split("__")]
+        try:
+            value: Any = tomllib.loads(f"v = {raw}")["v"]
+        except tomllib.TOMLDecodeError:
+            value = raw
+        _set_dotted(data, keys, value)
+
+
+def _set_dotted(data: dict[str, Any], keys: list[str], value: Any) -> None:
+    node = data
+    for key in keys[:-1]:
+        node = node.setdefault(key, {})
+        if not isinstance(node, dict):
+            raise ConfigError(f"cannot set {'.'.join(keys)}: {key} is not a table")
+    node[keys[-1]] = value
+
+
+def _with_secrets(settings: Any, env: Mapping[str, str]) -> Any:
+    """Fill every field marked secret_env from its environment variable, recursively."""
+    changes: dict[str, Any] = {}
+    for f in dataclasses.fields(settings):
+        value = getattr(settings, f.name)
+        secret = f.metadata.get("secret_env")
+        if secret:
+            changes[f.name] = env.get(secret) or None
+        elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+            changes[f.name] = _with_secrets(value, env)
+    return dataclasses.replace(settings, **changes)
+
+
+def _build(cls: type[Any], data: Any, source: str, prefix: str) -> Any:
+    if not isinstance(data, dict):
+        raise ConfigError(f"expected a table, got {_describe(data)}", source=source, key=prefix or "(top level)")
+    hints = get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls) if not f.metadata.get("internal")}
+    kwargs: dict[str, Any] = {}
+    for key, value in data.items():
+        where = f"{prefix}.{key}" if prefix else key
+        f = fields.get(key)
+        if f is None:
+            known = ", ".join(sorted(fields))
+            raise ConfigError(f"unknown key; expected one of: {known}", source=source, key=where)
+        if f.metadata.get("secret_env"):
+            raise ConfigError(
+                f"secrets are read only from the environment: set {f.metadata['secret_env']} instead",
+                source=source,
+                key=where,
+            )
+        kwargs[key] = _convert(hints[key], value, source, where)
+    return cls(**kwargs)
+
+
+def _convert(tp: Any, value: Any, source: str, where: str) -> Any:
+    origin = get_origin(tp)
+    args = get_args(tp)
+    if origin in (Union, types.UnionType):
+        inner = [a for a in args if a is not type(None)]
+        return _convert(inner[0], value, source, where)
+    if dataclasses.is_dataclass(tp):
+        return _build(tp, value, source, where)  # type: ignore[arg-type]
+    if origin is tuple:
+        if not isinstance(value, list):
+            raise ConfigError(f"expected a list, got {_describe(value)}", source=source, key=where)
+        if len(args) == 2 and args[1] is Ellipsis:
+            return tuple(_convert(args[0], v, source, f"{where}[{i}]") for i, v in enumerate(value))
+        if len(value) != len(args):
+            raise ConfigError(f"expected a list of {len(args)} values, got {len(value)}", source=source, key=where)
+        return tuple(_convert(a, v, source, f"{where}[{i}]") for i, (a, v) in enumerate(zip(args, value, strict=True)))
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise ConfigError(f"expected a table, got {_describe(value)}", source=source, key=where)
+        return {str(k): _convert(args[1], v, source, f"{where}.{k}") for k, v in value.items()}
+    if tp is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if tp in (str, int, float, bool):
+        if type(value) is not tp:
+            raise ConfigError(f"expected {_TYPE_NAMES[tp]}, got {_describe(value)}", source=source, key=where)
+        return value
+    raise ConfigError(f"unsupported setting type {tp!r}", source=source, key=where)  # pragma: no cover
+
+
+_TYPE_NAMES = {str: "a string", int: "a whole number", float: "a number", bool: "true or false"}
+
+
+def _describe(value: Any) -> str:
+    kind = {bool: "true/false", int: "a number", float: "a number", str: "a string", list: "a list", dict: "a table"}
+    return f"{kind.get(type(value), type(value).__name__)} ({value!r})"[:80]
+
+
+def _check(settings: Settings, source: str) -> None:
+    """Rules that span keys or values: unique brand names, sane ranges."""
+    seen: set[str] = set()
+    for i, brand in enumerate(settings.brands):
+        key = f"brands[{i}]"
+        if not brand.name.strip():
+            raise ConfigError("every brand needs a name", source=source, key=f"{key}.name")
+        folded = brand.name.casefold()
+        if folded in seen:
+            raise ConfigError(f"brand name {brand.name!r} is used twice", source=source, key=f"{key}.name")
+        seen.add(folded)
+        if brand.ambiguous and not (brand.context or brand.handles or brand.hashtags):
+            raise ConfigError(
+                "an ambiguous brand needs context words (or handles/hashtags) to tell it apart",
+                source=source,
+                key=f"{key}.context",
+            )
+        for j, handle in enumerate(brand.handles):
+            if not handle.startswith("@"):
+                raise ConfigError(f"expected a handle starting with @, got {handle!r}", source=source,
+                                  key=f"{key}.handles[{j}]")
+        for j, tag in enumerate(brand.hashtags):
+            if not tag.startswith("#"):
+                raise ConfigError(f"expected a hashtag starting with #, got {tag!r}", source=source,
+                                  key=f"{key}.hashtags[{j}]")
+    sv = settings.sources.sikayetvar
+    for name in ("list_delay", "page_delay", "backoff"):
+        low, high = getattr(sv, name)
+        if low < 0 or high < low:
+            raise ConfigError("expected [min, max] with 0 <= min <= max", source=source,
+                              key=f"sources.sikayetvar.{name}")
+    if sv.max_pages < 1:
+        raise ConfigError("expected at least 1", source=source, key="sources.sikayetvar.max_pages")
+    if settings.schedule.every_minutes < 1:
+        raise ConfigError("expected at least 1", source=source, key="schedule.every_minutes")
+    if settings.log.level.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+        raise ConfigError("expected DEBUG, INFO, WARNING or ERROR", source=source, key="log.level")
+    if not 0.0 <= settings.tickets.min_sentiment_score <= 1.0:
+        raise ConfigError("expected a number from 0 to 1", source=source, key="tickets.min_sentiment_score")
+
+
+def resolve_path(settings: Settings, relative: str) -> Path:
+    """A path from the config, taken relative to the config file's folder."""
+    p = Path(relative)
+    if p.is_absolute() or settings.path is None:
+        return p
+    return Path(settings.path).parent / p

@@ -1,0 +1,75 @@
+"""What an alert says about a case, independent of where it is shown (Slack, console, ...)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar, Protocol
+
+from store.model import Analysis, Customer, Mention, Ticket
+
+NOT_MATCHED = "eşleşmedi / not matched"
+PRIORITY_MARKS = {"urgent": "🔴", "high": "🟠", "normal": "🟡", "low": "⚪"}
+
+
+@dataclass(frozen=True)
+class CaseView:
+    """Everything an alert shows about one ticket: the ticket, its mention, the analysis, the customer if matched."""
+
+    ticket: Ticket
+    mention: Mention
+    analysis: Analysis
+    customer: Customer | None = None
+
+
+class Alerter(Protocol):
+    """Where the care team reads alerts. ``render`` builds the JSON-able outbox payload; ``send`` delivers it to
+    ``target`` (the outbox row's, so a queued alert goes where it was meant to even if the config changed since).
+
+    ``send`` returns an external reference (the Slack ``ts``); it raises ``DeliveryRejected`` when retrying
+    cannot help and ``DeliveryError`` when it may. ``from_settings`` raises ``NotConfigured`` when the alerter is off.
+    """
+
+    name: ClassVar[str]
+    target: str
+
+    def render(self, case: CaseView) -> dict[str, Any]: ...
+
+    def send(self, payload: Mapping[str, Any], target: str | None = None) -> str: ...
+
+
+def headline(case: CaseView) -> str:
+    """``🔴 Kuzey Telekom · urgent``: what the alert is about, at a glance."""
+    mark = PRIORITY_MARKS.get(case.ticket.priority, "🔔")
+    return f"{mark} {case.ticket.brand} · {case.ticket.priority}"
+
+
+def author_of(case: CaseView) -> str:
+    """The public handle the mention was posted under (or its display name when the source has no handle)."""
+    raw = case.mention.raw
+    return raw.author_handle or raw.author or "—"
+
+
+def customer_of(case: CaseView) -> str:
+    """The matched customer's name (the care standard says address people by name), else 'not matched'."""
+    return case.customer.name if case.customer is not None and case.customer.name else NOT_MATCHED
+
+
+def facts(case: CaseView) -> list[tuple[str, str]]:
+    """The labelled facts every alert shows, in order; values are raw (unescaped) strings."""
+    analysis, ticket = case.analysis, case.ticket
+    topics = ", ".join(t.label for t in analysis.topics) or "—"
+    urgency = analysis.urgency.level
+    if analysis.urgency.reasons:
+        urgency = f"{urgency} — {', '.join(analysis.urgency.reasons)}"
+    return [
+        ("Kaynak / Source", case.mention.raw.source),
+        ("Yazar / Author", author_of(case)),
+        ("Müşteri / Customer", customer_of(case)),
+        ("Duygu / Sentiment", f"{analysis.sentiment.label} ({analysis.sentiment.score:.2f})"),
+        ("Niyet / Intent", f"{analysis.intent.label} ({analysis.intent.score:.2f})"),
+        ("Konular / Topics", topics),
+        ("Aciliyet / Urgency", urgency),
+        ("Birim / Unit", ticket.unit),
+        ("Talep / Ticket", f"#{ticket.id}" if ticket.id is not None else "—"),
+    ]

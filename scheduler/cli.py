@@ -1,0 +1,199 @@
+"""The `kulak` command line: init, doctor, db upgrade, demo, crawl, run, serve, analyze."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated, Any, TextIO
+
+import click
+import typer
+
+from config.loader import load_settings
+from config.settings import Settings
+from crawlers.job import crawl_all
+from scheduler import logs
+from scheduler.bootstrap import App, bootstrap, build_sources
+from store import db
+from store.errors import ConfigError, KulakError
+
+log = logging.getLogger(__name__)
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Kulak: hear every complaint about your brands and put it in front of the right agent.")
+db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
+app.add_typer(db_app, name="db")
+EXAMPLE = Path(__file__).resolve().parent.parent / "config" / "kulak.example.toml"
+
+
+class Context:
+    def __init__(self, config: Path | None, log_level: str | None) -> None:
+        self.config = config
+        self.log_level = log_level
+        self._settings: Settings | None = None
+
+    def settings(self) -> Settings:
+        if self._settings is None:
+            overrides = {"log.level": self.log_level} if self.log_level else {}
+            self._settings = load_settings(self.config, overrides=overrides)
+            logs.configure(self._settings.log.level, self._settings.log.json)
+        return self._settings
+
+    def app(self, **kwargs: Any) -> App:
+        return bootstrap(self.settings(), **kwargs)
+
+
+@app.callback()
+def main_options(
+    ctx: typer.Context,
+    config: Annotated[Path | None, typer.Option("--config", "-c", help="Config file (default: KULAK_CONFIG or "
+                                                "./kulak.toml).")] = None,
+    log_level: Annotated[str | None, typer.Option("--log-level", help="DEBUG, INFO, WARNING or ERROR.")] = None,
+) -> None:
+    ctx.obj = Context(config, log_level)
+
+
+@app.command()
+def init(
+    path: Annotated[Path, typer.Option("--path", help="Where to write the starter config.")] = Path("kulak.toml"),
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+) -> None:
+    """Write a commented starter kulak.toml."""
+    if path.exists() and not force:
+        raise ConfigError("already exists; pass --force to overwrite", source=str(path))
+    path.write_text(EXAMPLE.read_text(encoding="utf-8"), encoding="utf-8")
+    typer.echo(f"wrote {path}; edit the [[brands]] and set KULAK_SLACK_TOKEN, then run `kulak doctor`")
+
+
+@app.command()
+def doctor(ctx: typer.Context) -> None:
+    """Check the config, the database, the sources and Slack; exit 1 if anything is wrong."""
+    from scheduler.doctor import run_checks
+
+    if not run_checks(ctx.obj.settings()):
+        raise typer.Exit(1)
+
+
+@db_app.command("upgrade")
+def db_upgrade(ctx: typer.Context) -> None:
+    """Apply pending migrations."""
+    settings = ctx.obj.settings()
+    engine = db.make_engine(settings.database_url)
+    before = db.current_revision(engine)
+    db.upgrade(engine)
+    typer.echo(f"database {db.safe_url(engine)}: {before or 'empty'} -> {db.current_revision(engine)}")
+
+
+@app.command()
+def demo(
+    out: Annotated[Path, typer.Option("--out", help="Folder for the demo's database, config and Slack log.")] = Path(
+        "demo-out"),
+    no_slack: Annotated[bool, typer.Option("--no-slack", help="Print alerts instead of posting to the local "
+                                           "Slack stand-in.")] = False,
+) -> None:
+    """Run the whole job offline against local sample sites and a local Slack stand-in."""
+    from scheduler.demo import run_demo
+
+    logs.configure("WARNING")
+    run_demo(out, use_slack=not no_slack)
+
+
+@app.command()
+def crawl(
+    ctx: typer.Context,
+    source: Annotated[str, typer.Argument(help="Source name, e.g. sikayetvar.")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Collect but store nothing.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the collected mentions as JSON Lines.")] = False,
+    brand: Annotated[str | None, typer.Option("--brand", help="Only this brand.")] = None,
+) -> None:
+    """Crawl one source for every brand (or one)."""
+    settings = ctx.obj.settings()
+    brands = [b for b in settings.brand_models() if brand is None or b.name.casefold() == brand.casefold()]
+    if brand is not None and not brands:
+        raise ConfigError(f"no brand named {brand!r} in the config", key="brands")
+    sources = build_sources(settings, only=source)
+    if not sources:
+        raise ConfigError(f"source {source!r} is switched off in the config", key=f"sources.{source}.enabled")
+    kulak = ctx.obj.app(sources=sources, alerters=[])
+    printed: list[int] = []
+
+    def emit(result: Any) -> None:
+        if as_json:
+            for mention in result.mentions:
+                sys.stdout.write(json.dumps(mention.to_json(), ensure_ascii=False) + "\n")
+            sys.stdout.flush()
+        printed.append(len(result.mentions))
+
+    report = crawl_all(kulak.uow, sources, brands, dry_run=dry_run, on_result=emit)
+    verb = "collected (dry run, nothing stored)" if dry_run else f"collected, {report.total_added} new stored"
+    typer.echo(f"{sum(printed)} mentions {verb}", err=as_json)
+    for pair, error in report.failed.items():
+        typer.echo(f"failed {pair}: {error}", err=True)
+    if report.failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def run(
+    ctx: typer.Context,
+    once: Annotated[bool, typer.Option("--once", help="One pass, then exit (for cron).")] = False,
+) -> None:
+    """Run the whole pipeline: once (for cron) or on the schedule (like `kulak serve`)."""
+    if not once:
+        serve(ctx)
+        return
+    from scheduler.pipeline import run_once
+
+    report = run_once(ctx.obj.app())
+    typer.echo(json.dumps(report.summary()))
+    if report.crawl.failed or report.delivered["rejected"]:
+        raise typer.Exit(1)
+
+
+@app.command()
+def serve(ctx: typer.Context) -> None:
+    """Run the pipeline every `schedule.every_minutes` until stopped (SIGINT/SIGTERM)."""
+    from scheduler.service import serve_forever
+
+    serve_forever(ctx.obj.app())
+
+
+@app.command()
+def analyze(
+    ctx: typer.Context,
+    input_path: Annotated[Path | None, typer.Option("--input", "-i", help="JSON Lines file (default: stdin).")] = None,
+) -> None:
+    """Analyse JSON Lines of {"id", "text"}; write one JSON line per input line."""
+    from scheduler.analyze import analyze_stream
+
+    settings = ctx.obj.settings()
+    stream: TextIO
+    if input_path is not None:
+        try:
+            stream = input_path.open(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(f"cannot read input: {exc.strerror or exc}", source=str(input_path)) from None
+    else:
+        stream = sys.stdin
+    with stream:
+        bad = analyze_stream(settings, stream, sys.stdout)
+    if bad:
+        typer.echo(f"{bad} input line(s) were not valid; see their \"error\" fields", err=True)
+        raise typer.Exit(1)
+
+
+def main() -> None:
+    """Console entry point: a KulakError is a clear message and an exit code, never a traceback."""
+    try:
+        app(standalone_mode=False)
+    except KulakError as exc:
+        typer.echo(f"kulak: {type(exc).__name__}: {exc}", err=True)
+        sys.exit(2 if isinstance(exc, ConfigError) else 1)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.Abort:
+        sys.exit(130)

@@ -1,0 +1,116 @@
+"""`kulak run --once` for real: Scrapy crawls a local Şikayetvar, alerts reach a local Slack, a re-run adds nothing."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from loopback.sikayetvar import SikayetvarSite, load_sample
+from loopback.slack import SlackServer
+from store import db
+from store.model import MentionStatus
+from store.sqlalchemy import SqlAlchemyUnitOfWork
+
+KULAK = Path(sys.executable).with_name("kulak")
+CONFIG = """
+[[brands]]
+name = "Kuzey Telekom"
+aliases = ["Kuzey Telekom"]
+sources = {{ sikayetvar = "kuzey-telekom" }}
+
+[[brands]]
+name = "Mavi Kargo"
+sources = {{ sikayetvar = "mavi-kargo" }}
+
+[[brands]]
+name = "Deniz GSM"
+competitor = true
+sources = {{ sikayetvar = "deniz-gsm" }}
+
+[store]
+sqlite_path = "{db}"
+
+[sources.sikayetvar]
+base_url = "{site}"
+list_delay = [0.0, 0.0]
+page_delay = [0.0, 0.0]
+backoff = [0.0, 0.1]
+
+[slack]
+channel = "#care-alerts"
+base_url = "{slack}/api/"
+
+[customers]
+file = "customers.csv"
+"""
+CUSTOMERS = """external_id,name,email,phone,handles,segment
+KT-1,Mehmet Yılmaz,,0532 123 45 67,,bireysel
+KT-2,Ayşe Kaya,,,sikayetvar:ayse.k,bireysel
+"""
+PII_IN_SAMPLE = ["0532 123 45 67", "38416207584", "TR24 0099 9000 1234 5678 9012 34", "ayse.kaya.demo@example.com"]
+
+
+@pytest.fixture
+def servers() -> Iterator[tuple[SikayetvarSite, SlackServer]]:
+    with SikayetvarSite(load_sample()) as site, SlackServer() as slack:
+        yield site, slack  # type: ignore[misc]
+
+
+def kulak(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KULAK_")}
+    env["KULAK_SLACK_TOKEN"] = SlackServer.DEFAULT_TOKEN
+    return subprocess.run([str(KULAK), "--config", str(config), *args], capture_output=True, text=True, env=env,
+                          timeout=300, check=False)
+
+
+def test_complaints_flow_from_sikayetvar_to_slack_once(tmp_path: Path,
+                                                        servers: tuple[SikayetvarSite, SlackServer]) -> None:
+    site, slack = servers
+    database = tmp_path / "kulak.db"
+    config = tmp_path / "kulak.toml"
+    config.write_text(CONFIG.format(db=database, site=site.url, slack=slack.url), encoding="utf-8")
+    (tmp_path / "customers.csv").write_text(CUSTOMERS, encoding="utf-8")
+
+    first = kulak(config, "run", "--once")
+    assert first.returncode == 0, first.stderr
+    summary = json.loads(first.stdout.strip().splitlines()[-1])
+    complaints = load_sample()
+    assert summary["mentions_new"] == len(complaints)
+    assert summary["analyzed"] == len(complaints)
+
+    posted = slack.posted()
+    assert summary["tickets_opened"] == summary["alerts_sent"] == len(posted) > 0
+    assert all(m.channel == "C0CARE01" for m in posted)
+    wire = json.dumps([{"text": m.text, "blocks": m.blocks} for m in posted], ensure_ascii=False)
+    for identifier in PII_IN_SAMPLE:
+        assert identifier not in wire, f"an unmasked identifier reached Slack: {identifier[:4]}…"
+    headers = [b["text"]["text"] for m in posted for b in m.blocks if b["type"] == "header"]
+    assert len(headers) == len(posted)
+    assert not any("Deniz GSM" in h for h in headers)  # a competitor is tracked, never alerted
+    assert any("Kuzey Telekom" in h for h in headers) and any("Mavi Kargo" in h for h in headers)
+    assert "Mehmet Yılmaz" in wire and "Ayşe Kaya" in wire  # matched customers are named (phone, handle)
+    thanks = [c for c in complaints if "Teşekkür" in c.title or "İlgiliydi" in c.title]
+    assert thanks and not any(c.title in wire for c in thanks)
+    posts = [r for r in slack.received("/api/chat.postMessage")]
+    assert all(r.headers["authorization"] == f"Bearer {SlackServer.DEFAULT_TOKEN}" for r in posts)
+
+    engine = db.make_engine(f"sqlite:///{database}")
+    with SqlAlchemyUnitOfWork(engine) as uow:
+        assert uow.mentions.count_by_status() == {MentionStatus.ROUTED.value: len(complaints)}
+        assert uow.tickets.count() == len(posted)
+    engine.dispose()
+
+    pages_before = len(site.received())
+    second = kulak(config, "run", "--once")
+    assert second.returncode == 0, second.stderr
+    again = json.loads(second.stdout.strip().splitlines()[-1])
+    assert again["mentions_new"] == 0 and again["tickets_opened"] == 0 and again["alerts_sent"] == 0
+    assert len(slack.posted()) == len(posted)
+    complaint_pages = [r for r in site.received()[pages_before:] if r.path.count("/") == 2]
+    assert complaint_pages == []  # incremental: nothing already stored is fetched again

@@ -1,0 +1,179 @@
+"""The store on a real database (SQLite always, PostgreSQL when CI provides one)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import Engine, text
+
+from store import db
+from store.errors import StoreError
+from store.model import (
+    Analysis,
+    CrawlState,
+    Customer,
+    CustomerMatch,
+    Delivery,
+    DeliveryStatus,
+    Label,
+    MentionStatus,
+    RawMention,
+    Ticket,
+    Urgency,
+)
+from store.sqlalchemy import SqlAlchemyUnitOfWork
+
+ISTANBUL = timezone(timedelta(hours=3))
+NOW = datetime(2026, 11, 20, 9, 30, tzinfo=ISTANBUL)
+
+
+def raw(external_id: str, text_: str = "Faturam iki kez kesildi.", source: str = "sikayetvar") -> RawMention:
+    return RawMention(source=source, external_id=external_id, url=f"https://example.test/{external_id}",
+                      text=text_, fetched_at=NOW, title="Fatura", brand="Kuzey Telekom", author="Ayşe K.",
+                      author_handle="ayse.k", language="tr", published_at=NOW - timedelta(hours=2),
+                      payload={"views": 12, "tags": ["Fatura"]})
+
+
+def analysis(brands: tuple[str, ...] = ("Kuzey Telekom",)) -> Analysis:
+    return Analysis(lang="tr", brands=brands, sentiment=Label("negative", 0.9), intent=Label("complaint", 0.8),
+                    topics=(Label("billing", 0.7),), urgency=Urgency("high", ("legal threat",)), pii=(),
+                    masked_text="Faturam iki kez kesildi.", analyzer="test/1")
+
+
+def test_migrations_create_the_schema_and_rerun_as_a_no_op(engine: Engine) -> None:
+    tables = set(db.table_names(engine))
+    assert {"mentions", "analyses", "customers", "customer_matches", "tickets", "deliveries", "crawl_state",
+            "feedback", "audit_log", "brands", "sources"} <= tables
+    assert not db.pending(engine)
+    db.upgrade(engine)
+    assert db.current_revision(engine) == db.head_revision()
+
+
+def test_same_mention_is_stored_once_and_keeps_its_fields(engine: Engine) -> None:
+    uow = SqlAlchemyUnitOfWork(engine)
+    with uow:
+        first = uow.mentions.add_many([raw("1"), raw("2"), raw("1")])
+        uow.commit()
+    with uow:
+        again = uow.mentions.add_many([raw("1"), raw("2"), raw("1", source="eksisozluk")])
+        uow.commit()
+    assert (first.added, first.duplicates) == (2, 1)
+    assert (again.added, again.duplicates) == (1, 2)
+    with uow:
+        stored = uow.mentions.with_status(MentionStatus.NEW)
+    assert len(stored) == 3
+    m = stored[0].raw
+    assert m.published_at == NOW - timedelta(hours=2)
+    assert m.published_at is not None and m.published_at.tzinfo is not None
+    assert m.payload == {"views": 12, "tags": ["Fatura"]}
+    assert m.author == "Ayşe K." and m.language == "tr"
+
+
+def test_uncommitted_work_is_rolled_back(engine: Engine) -> None:
+    uow = SqlAlchemyUnitOfWork(engine)
+    with uow:
+        uow.mentions.add_many([raw("9")])
+    with uow:
+        assert uow.mentions.count_by_status() == {}
+
+
+def test_naive_datetimes_are_refused(engine: Engine) -> None:
+    uow = SqlAlchemyUnitOfWork(engine)
+    naive = RawMention(source="s", external_id="x", url="u", text="t", fetched_at=datetime(2026, 1, 1))
+    with uow, pytest.raises(StoreError):
+        uow.mentions.add_many([naive])
+        uow.commit()
+
+
+def test_stage_rows_are_idempotent(engine: Engine) -> None:
+    uow = SqlAlchemyUnitOfWork(engine)
+    with uow:
+        uow.mentions.add_many([raw("1")])
+        mention = uow.mentions.with_status(MentionStatus.NEW)[0]
+        customer = uow.customers.upsert(Customer("C-1", "Ayşe Kaya", handles=("sikayetvar:ayse.k",)))
+        assert customer.id is not None
+        assert uow.analyses.add(mention.id, analysis())
+        assert not uow.analyses.add(mention.id, analysis(("Other",)))
+        assert uow.matches.add(CustomerMatch(mention.id, customer.id, "handle", 0.95))
+        assert not uow.matches.add(CustomerMatch(mention.id, customer.id, "email", 0.9))
+        ticket, created = uow.tickets.open(Ticket(mention.id, "Kuzey Telekom", "high", "finance", "Fatura"))
+        same, created_again = uow.tickets.open(Ticket(mention.id, "Kuzey Telekom", "low", "care", "x"))
+        uow.commit()
+    assert created and not created_again and same.id == ticket.id and same.priority == "high"
+    with uow:
+        stored = uow.analyses.get(mention.id)
+        assert stored is not None and stored.brands == ("Kuzey Telekom",) and stored.urgency.reasons == (
+            "legal threat",)
+        match = uow.matches.get(mention.id)
+        assert match is not None and match.method == "handle"
+        assert uow.tickets.count() == 1
+
+
+def test_outbox_sends_once_and_gives_up_after_repeated_failures(engine: Engine) -> None:
+    uow = SqlAlchemyUnitOfWork(engine)
+    with uow:
+        assert uow.deliveries.enqueue(Delivery(key="slack:#care:ticket:1", channel="slack", target="#care",
+                                               payload={"text": "a"}))
+        assert not uow.deliveries.enqueue(Delivery(key="slack:#care:ticket:1", channel="slack", target="#care",
+                                                   payload={"text": "b"}))
+        assert uow.deliveries.enqueue(Delivery(key="slack:#care:ticket:2", channel="slack", target="#care",
+                                               payload={"text": "c"}))
+        uow.commit()
+    with uow:
+        first, second = uow.deliveries.pending()
+        assert first.payload == {"text": "a"}
+        uow.deliveries.mark_sent(first.id or 0, "1763900000.000100")
+        for _ in range(4):
+            uow.deliveries.mark_failed(second.id or 0, "ratelimited", final=False)
+        assert [d.key for d in uow.deliveries.pending()] == ["slack:#care:ticket:2"]
+        uow.deliveries.mark_failed(second.id or 0, "ratelimited", final=False)
+        uow.commit()
+    with uow:
+        assert uow.deliveries.pending() == []
+        assert uow.deliveries.count_by_status() == {DeliveryStatus.SENT.value: 1, DeliveryStatus.FAILED.value: 1}
+
+
+def test_crawl_state_is_saved_and_updated(engine: Engine) -> None:
+    uow = SqlAlchemyUnitOfWork(engine)
+    with uow:
+        assert uow.crawl_state.get("sikayetvar", "Kuzey Telekom") is None
+        uow.crawl_state.save(CrawlState("sikayetvar", "Kuzey Telekom", last_seen_id="100"))
+        uow.commit()
+    with uow:
+        uow.crawl_state.save(CrawlState("sikayetvar", "Kuzey Telekom", last_seen_id="120", etag='"abc"'))
+        uow.commit()
+    with uow:
+        state = uow.crawl_state.get("sikayetvar", "Kuzey Telekom")
+    assert state is not None and state.last_seen_id == "120" and state.etag == '"abc"'
+    assert state.updated_at is not None and state.updated_at.tzinfo == UTC
+
+
+def test_customers_are_found_by_handle_email_and_phone(engine: Engine) -> None:
+    uow = SqlAlchemyUnitOfWork(engine)
+    with uow:
+        uow.customers.upsert(Customer("C-1", "Ayşe Kaya", email="ayse@example.test", phone="5321234567",
+                                      handles=("sikayetvar:ayse.k", "x:@aysek")))
+        updated = uow.customers.upsert(Customer("C-1", "Ayşe Kaya", handles=("sikayetvar:ayse.k",)))
+        uow.commit()
+    assert updated.handles == ("sikayetvar:ayse.k",)
+    with uow:
+        assert uow.customers.by_handle("x:@aysek") is None
+        found = uow.customers.by_handle("SIKAYETVAR:Ayse.K")
+        assert found is not None and found.external_id == "C-1"
+        assert uow.customers.by_contact(email="x@example.test") is None
+        uow.customers.upsert(Customer("C-2", "Mehmet", email="Mehmet@Example.test", phone="5551112233"))
+        by_email = uow.customers.by_contact(email="mehmet@example.test")
+        assert by_email is not None and by_email.external_id == "C-2"
+        by_phone = uow.customers.by_contact(phone="5551112233")
+        assert by_phone is not None and by_phone.external_id == "C-2"
+        with pytest.raises(StoreError, match="already belongs"):
+            uow.customers.upsert(Customer("C-3", "Başka", handles=("sikayetvar:ayse.k",)))
+
+
+def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path: object) -> None:
+    engine = db.make_engine(f"sqlite:///{tmp_path}/x.db")
+    with engine.connect() as conn:
+        assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+    engine.dispose()

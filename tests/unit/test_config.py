@@ -1,0 +1,84 @@
+"""Config: layering, typed checks, and errors that name the file and the key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from config.loader import load_settings
+from config.settings import SikayetvarSettings
+from store.errors import ConfigError
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "config" / "kulak.example.toml"
+
+
+def write(tmp_path: Path, body: str) -> Path:
+    path = tmp_path / "kulak.toml"
+    path.write_text(body, encoding="utf-8")
+    return path
+
+
+def test_the_shipped_example_loads_into_typed_settings() -> None:
+    settings = load_settings(EXAMPLE, env={})
+    brand = settings.brand_models()[0]
+    assert brand.name == "Getir" and brand.ambiguous and brand.context == ("sipariş", "kurye")
+    assert brand.source_key("sikayetvar") == "getir"
+    assert settings.sources.sikayetvar.list_delay == (2.0, 3.5)
+    assert settings.tickets.units["billing"] == "finance"
+    assert settings.database_url == "sqlite:///kulak.db"
+
+
+def test_no_file_means_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    settings = load_settings(None, env={})
+    assert settings.brands == () and settings.sources.sikayetvar == SikayetvarSettings()
+    assert settings.path is None
+
+
+def test_environment_overrides_the_file_and_carries_the_secrets(tmp_path: Path) -> None:
+    path = write(tmp_path, '[slack]\nchannel = "#from-file"\n[sources.sikayetvar]\nmax_pages = 2\n')
+    env = {"KULAK_SLACK__CHANNEL": "#from-env", "KULAK_SOURCES__SIKAYETVAR__MAX_PAGES": "5",
+           "KULAK_SLACK_TOKEN": "xoxb-secret", "KULAK_DATABASE_URL": "postgresql+psycopg://u@h/db"}
+    settings = load_settings(path, env=env, overrides={"log.level": "DEBUG"})
+    assert settings.slack.channel == "#from-env"
+    assert settings.sources.sikayetvar.max_pages == 5
+    assert settings.slack.token == "xoxb-secret"
+    assert settings.database_url == "postgresql+psycopg://u@h/db"
+    assert settings.log.level == "DEBUG"
+
+
+def test_config_path_comes_from_kulak_config(tmp_path: Path) -> None:
+    path = write(tmp_path, '[slack]\nchannel = "#x"\n')
+    assert load_settings(None, env={"KULAK_CONFIG": str(path)}).slack.channel == "#x"
+
+
+@pytest.mark.parametrize(
+    ("body", "key", "expected"),
+    [
+        ('[slak]\nchannel = "#x"\n', "slak", "unknown key"),
+        ('[[brands]]\nname = "A"\naliases = "A"\n', "brands[0].aliases", "expected a list"),
+        ('[[brands]]\nname = "A"\nambiguous = "yes"\n', "brands[0].ambiguous", "expected true or false"),
+        ('[sources.sikayetvar]\nlist_delay = [3.0]\n', "sources.sikayetvar.list_delay", "list of 2 values"),
+        ('[sources.sikayetvar]\nlist_delay = [3.0, 1.0]\n', "sources.sikayetvar.list_delay", "min <= max"),
+        ('[slack]\ntoken = "xoxb-1"\n', "slack.token", "KULAK_SLACK_TOKEN"),
+        ('[[brands]]\nname = "A"\n[[brands]]\nname = "a"\n', "brands[1].name", "used twice"),
+        ('[[brands]]\nname = "A"\nambiguous = true\n', "brands[0].context", "needs context"),
+        ('[[brands]]\nname = "A"\nhandles = ["getir"]\n', "brands[0].handles[0]", "starting with @"),
+        ('[log]\nlevel = "LOUD"\n', "log.level", "DEBUG, INFO"),
+        ("[schedule]\nevery_minutes = 0\n", "schedule.every_minutes", "at least 1"),
+    ],
+)
+def test_a_wrong_config_names_file_key_and_expectation(tmp_path: Path, body: str, key: str, expected: str) -> None:
+    path = write(tmp_path, body)
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path, env={})
+    message = str(caught.value)
+    assert str(path) in message and key in message and expected in message
+
+
+def test_broken_toml_and_missing_file_are_config_errors(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_settings(write(tmp_path, "[brands\n"), env={})
+    with pytest.raises(ConfigError, match="file not found"):
+        load_settings(tmp_path / "nope.toml", env={})

@@ -1,0 +1,39 @@
+"""Every setting is documented where it is defined, in the README and in the starter config."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from config.settings import setting_keys
+
+REPO = Path(__file__).resolve().parents[2]
+README = (REPO / "README.md").read_text(encoding="utf-8")
+EXAMPLE = (REPO / "config" / "kulak.example.toml").read_text(encoding="utf-8")
+KEYS = list(setting_keys())
+
+
+def test_there_are_settings_to_check() -> None:
+    assert len(KEYS) > 20
+
+
+@pytest.mark.parametrize(("key", "field"), KEYS, ids=[k for k, _ in KEYS])
+def test_setting_is_documented(key: str, field: object) -> None:
+    metadata = field.metadata  # type: ignore[attr-defined]
+    assert metadata["doc"].strip(), f"{key} has no doc line in config/settings.py"
+    assert f"`{key}`" in README, f"README's configuration table does not list `{key}`"
+    secret = metadata.get("secret_env")
+    if secret:
+        assert secret in README and secret in EXAMPLE, f"{secret} must be named in README and the starter config"
+    else:
+        leaf = key.rsplit(".", 1)[-1]
+        pattern = rf"^#?\s*{re.escape(leaf)}\s*=|^\[{re.escape(key)}\]"
+        assert re.search(pattern, EXAMPLE, re.M), f"starter config lacks {key}"
+
+
+def test_readme_lists_no_setting_that_does_not_exist() -> None:
+    section = README.split("## Configuration", 1)[1].split("\n## ", 1)[0]
+    listed = set(re.findall(r"^\| `([a-z_\[\].]+)` \|", section, re.M))
+    assert listed == {k for k, _ in KEYS}
