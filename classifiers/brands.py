@@ -94,12 +94,19 @@ class BrandMatcher:
         return tuple(b.name for b in self._brands)
 
     def match(self, text: str) -> tuple[str, ...]:
-        folded = fold(text)
+        """Names of the brands ``text`` is about."""
+        return self.match_folded(fold(text))
+
+    def match_folded(self, folded: str) -> tuple[str, ...]:
+        """``match`` for a text already folded with ``classifiers.text.fold``."""
         return tuple(b.name for b in self._brands if self._names(b, folded))
 
     def vetoed(self, text: str, brand: str) -> bool:
         """True when one of ``brand``'s exclude phrases is in ``text`` (unknown brands are never vetoed)."""
-        folded = fold(text)
+        return self.vetoed_folded(fold(text), brand)
+
+    def vetoed_folded(self, folded: str, brand: str) -> bool:
+        """``vetoed`` for a text already folded with ``classifiers.text.fold``."""
         return any(b.name == brand and b.exclude is not None and b.exclude.search(folded) for b in self._brands)
 
     @staticmethod

@@ -1,12 +1,9 @@
-"""Find and mask Turkish personal identifiers (TCKN, IBAN, cards, phones, e-mail) so people read no raw digits.
+"""Find and mask Turkish personal identifiers (TCKN, IBAN, cards, phones, e-mail) so people read no raw digits."""
 
-Every number is validated before it is named: a TCKN needs both checksum digits, an IBAN the ISO 13616 mod-97
-check, a card 13-19 digits and the Luhn check. Digits inside a URL are left alone (tweet and order ids).
-
-Masking replaces each span with a bracketed tag in Turkish, keeping the sentence readable and keeping no digit
-of the identifier: ``[TCKN]``, ``[IBAN]``, ``[KART]`` (also for "son dört hanesi 8233"), ``[TELEFON]``,
-``[E-POSTA]``.
-"""
+# Every number is validated before it is named: a TCKN needs both checksum digits, an IBAN the ISO 13616 mod-97
+# check, a card 13-19 digits and the Luhn check. Digits inside a link are left alone (tweet and order ids).
+# Masking replaces each span with a bracketed Turkish tag that keeps the sentence readable and no digit of the
+# identifier: [TCKN], [IBAN], [KART] (also for "son dört hanesi 8233"), [TELEFON], [E-POSTA].
 
 from __future__ import annotations
 
@@ -29,7 +26,7 @@ _PRIORITY = ("email", "iban", "card", "tckn", "phone", "card_last4")
 
 _URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
 _EMAIL = re.compile(r"(?<![\w.+-])[\w.%+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}(?![\w-])")
-_IBAN = re.compile(r"(?<![\w])TR\d{2}(?:[ ]?\d){22}(?!\d)", re.IGNORECASE)
+_IBAN = re.compile(r"(?<![\w])TR ?\d{2}(?:[ ]?\d){22}(?!\d)", re.IGNORECASE)
 _TCKN = re.compile(r"(?<!\d)[1-9]\d{10}(?!\d)")
 _CARD = re.compile(
     r"(?<!\d)(?:"
@@ -58,7 +55,7 @@ _LAST4 = re.compile(
 
 def tckn_valid(digits: str) -> bool:
     """The two checksum digits of a Turkish identity number (and 11 digits, the first not 0)."""
-    if len(digits) != 11 or not digits.isdigit() or digits[0] == "0":
+    if len(digits) != 11 or not digits.isdecimal() or digits[0] == "0":
         return False
     d = [int(c) for c in digits]
     d10 = ((d[0] + d[2] + d[4] + d[6] + d[8]) * 7 - (d[1] + d[3] + d[5] + d[7])) % 10
@@ -69,7 +66,7 @@ def tckn_valid(digits: str) -> bool:
 def iban_valid(iban: str) -> bool:
     """ISO 13616 mod-97 check of a Turkish IBAN (TR + 24 digits; spaces ignored)."""
     compact = iban.replace(" ", "").upper()
-    if len(compact) != 26 or not compact.startswith("TR") or not compact[2:].isdigit():
+    if len(compact) != 26 or not compact.startswith("TR") or not compact[2:].isdecimal():
         return False
     rearranged = compact[4:] + compact[:4]
     numeric = "".join(str(int(ch, 36)) for ch in rearranged)
@@ -79,7 +76,7 @@ def iban_valid(iban: str) -> bool:
 def luhn_valid(digits: str) -> bool:
     """The Luhn check digit of a payment card number (13-19 digits; spaces and dashes ignored)."""
     compact = digits.replace(" ", "").replace("-", "")
-    if not 13 <= len(compact) <= 19 or not compact.isdigit():
+    if not 13 <= len(compact) <= 19 or not compact.isdecimal():
         return False
     total = 0
     for i, ch in enumerate(reversed(compact)):
@@ -91,7 +88,7 @@ def luhn_valid(digits: str) -> bool:
 
 
 def _digits(text: str) -> str:
-    return "".join(ch for ch in text if ch.isdigit())
+    return "".join(ch for ch in text if ch.isdecimal())
 
 
 def _scan(
@@ -128,7 +125,7 @@ def _last4_span(m: re.Match[str]) -> tuple[int, int]:
 
 def find_pii(text: str) -> tuple[PiiSpan, ...]:
     """Every validated identifier in ``text``: character spans into it, sorted and never overlapping."""
-    if not text or not any(ch.isdigit() or ch == "@" for ch in text):
+    if not text or not any(ch.isdecimal() or ch == "@" for ch in text):
         return ()
     urls = [m.span() for m in _URL.finditer(text)]
     candidates = [

@@ -79,8 +79,11 @@ class SimpleAnalyzer:
 
     def tokens(self, text: str, lang: str = "tr") -> list[str]:
         """Folded word tokens of ``text`` from spaCy's rule tokenizer (punctuation, spaces and links dropped)."""
-        spaced = _GLUED.sub(r"\1 ", _LINK.sub(" ", text))
-        doc = _PIPELINES("en" if lang == "en" else "tr").make_doc(fold(spaced))
+        return self._tokens(fold(text), lang)
+
+    def _tokens(self, folded: str, lang: str) -> list[str]:
+        spaced = _GLUED.sub(r"\1 ", _LINK.sub(" ", folded))
+        doc = _PIPELINES("en" if lang == "en" else "tr").make_doc(spaced)
         return [t.text for t in doc if not (t.is_punct or t.is_space or t.like_url)]
 
     def analyze(self, text: str, *, brand_hint: str | None = None) -> Analysis:
@@ -88,10 +91,10 @@ class SimpleAnalyzer:
         lang = detect_language(text)
         folded = fold(text)
         pii = find_pii(text)
-        sentiment = self.sentiment(text, lang)
+        sentiment = self._sentiment(text, folded, lang)
         return Analysis(
             lang=lang,
-            brands=self._brand_names(text, brand_hint),
+            brands=self._brand_names(folded, brand_hint),
             sentiment=sentiment,
             intent=self._intent(folded, text, sentiment),
             topics=self._topic_labels(folded),
@@ -103,16 +106,19 @@ class SimpleAnalyzer:
 
     def sentiment(self, text: str, lang: str = "tr") -> Label:
         """negative / neutral / positive from the lexicon score of the text."""
-        score = self._lexicon.score(self.tokens(text, lang), text).score
+        return self._sentiment(text, fold(text), lang)
+
+    def _sentiment(self, text: str, folded: str, lang: str) -> Label:
+        score = self._lexicon.score(self._tokens(folded, lang), text).score
         if score < NEGATIVE_BELOW:
             return Label("negative", _confidence(score))
         if score >= POSITIVE_FROM:
             return Label("positive", _confidence(score))
         return Label("neutral", round(0.5 - 0.15 * math.tanh(abs(score)), 3))
 
-    def _brand_names(self, text: str, hint: str | None) -> tuple[str, ...]:
-        names = self._brands.match(text)
-        if hint and hint not in names and not self._brands.vetoed(text, hint):
+    def _brand_names(self, folded: str, hint: str | None) -> tuple[str, ...]:
+        names = self._brands.match_folded(folded)
+        if hint and hint not in names and not self._brands.vetoed_folded(folded, hint):
             names = (*names, hint)
         return names
 

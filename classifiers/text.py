@@ -30,6 +30,7 @@ _ASCII = str.maketrans(
     }
 )
 
+_COMBINING = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]+")
 _REPEATS = re.compile(r"(\w)\1{2,}")
 _WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?|\d+", re.UNICODE)
 
@@ -50,8 +51,7 @@ def ascii_fold(text: str) -> str:
     folded = text.translate(_ASCII)
     if folded.isascii():
         return folded
-    decomposed = unicodedata.normalize("NFKD", folded)
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return _COMBINING.sub("", unicodedata.normalize("NFKD", folded))
 
 
 def squeeze_repeats(text: str) -> str:

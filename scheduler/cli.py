@@ -186,14 +186,13 @@ def analyze(
 def main() -> None:
     """Console entry point: a KulakError is a clear message and an exit code, never a traceback."""
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)  # click hands back the exit code of typer.Exit here
     except KulakError as exc:
         typer.echo(f"kulak: {type(exc).__name__}: {exc}", err=True)
         sys.exit(2 if isinstance(exc, ConfigError) else 1)
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
     except click.Abort:
         sys.exit(130)
+    sys.exit(code if isinstance(code, int) else 0)

@@ -55,6 +55,42 @@ def _insert_ignoring(session: Session, row_type: type[Any], values: dict[str, An
     return int(new_id) if new_id is not None else None
 
 
+def _insert_many_ignoring(
+    session: Session, row_type: type[Any], rows: list[dict[str, Any]], keys: list[str]
+) -> list[int]:
+    """One multi-row INSERT ... ON CONFLICT DO NOTHING; returns the ids of the rows that were new."""
+    if not rows:
+        return []
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    # executemany with RETURNING: SQLAlchemy batches it into multi-row INSERTs from one cached compilation
+    stmt = insert(row_type.__table__).on_conflict_do_nothing(index_elements=keys).returning(row_type.__table__.c.id)
+    try:
+        return [int(i) for i in session.connection().execute(stmt, rows).scalars()]
+    except SQLAlchemyError as exc:
+        raise StoreError(f"could not write to {row_type.__tablename__}: {exc}") from exc
+
+
+def _mention_values(raw: RawMention) -> dict[str, Any]:
+    return {
+        "source": raw.source,
+        "external_id": raw.external_id,
+        "brand": raw.brand,
+        "url": raw.url,
+        "title": raw.title,
+        "author": raw.author,
+        "author_handle": raw.author_handle,
+        "text": raw.text,
+        "language": raw.language,
+        "published_at": raw.published_at,
+        "fetched_at": raw.fetched_at,
+        "payload": dict(raw.payload),
+        "content_hash": raw.content_hash,
+        "status": MentionStatus.NEW.value,
+        "updated_at": utcnow(),
+    }
+
+
 def _to_mention(row: MentionRow) -> Mention:
     raw = RawMention(
         source=row.source,
@@ -78,30 +114,9 @@ class SqlAlchemyMentionRepository(repo.MentionRepository):
         self.session = session
 
     def add_many(self, raws: Iterable[RawMention]) -> repo.AddResult:
-        added = duplicates = 0
-        for raw in raws:
-            values = {
-                "source": raw.source,
-                "external_id": raw.external_id,
-                "brand": raw.brand,
-                "url": raw.url,
-                "title": raw.title,
-                "author": raw.author,
-                "author_handle": raw.author_handle,
-                "text": raw.text,
-                "language": raw.language,
-                "published_at": raw.published_at,
-                "fetched_at": raw.fetched_at,
-                "payload": dict(raw.payload),
-                "content_hash": raw.content_hash,
-                "status": MentionStatus.NEW.value,
-                "updated_at": utcnow(),
-            }
-            if _insert_ignoring(self.session, MentionRow, values, ["source", "external_id"]) is None:
-                duplicates += 1
-            else:
-                added += 1
-        return repo.AddResult(added, duplicates)
+        rows = [_mention_values(raw) for raw in raws]
+        added = len(_insert_many_ignoring(self.session, MentionRow, rows, ["source", "external_id"]))
+        return repo.AddResult(added, len(rows) - added)
 
     def get(self, mention_id: int) -> Mention:
         row = self.session.get(MentionRow, mention_id)

@@ -45,7 +45,8 @@ def test_a_bad_config_is_one_clear_line_not_a_traceback(tmp_path: Path) -> None:
 def test_analyze_answers_every_line_and_reports_bad_ones_in_place(tmp_path: Path) -> None:
     (tmp_path / "kulak.toml").write_text('[[brands]]\nname = "Kuzey Telekom"\n', encoding="utf-8")
     lines = [
-        json.dumps({"id": "a", "text": "Kuzey Telekom faturamı iki kez kesti, 0532 123 45 67 numaradan arayın!"}),
+        json.dumps({"id": "a", "text": "Kuzey Telekom rezalet, faturamı iki kez kesti, hiç memnun değilim! "
+                                       "0532 123 45 67 numaradan arayın."}),
         "{not json",
         "",
         json.dumps({"id": "c", "body": "no text field"}),
