@@ -79,5 +79,11 @@ def _customer(row: Any, where: str) -> Customer:
     handles = handles_raw.split() if isinstance(handles_raw, str) else handles_raw
     if not isinstance(handles, list) or not all(isinstance(h, str) and ":" in h for h in handles):
         raise InputError(f"{where}: handles must be source:handle pairs, like sikayetvar:ayse.k")
-    return Customer(external_id=external_id, name=name, email=email, phone=phone,
-                    handles=tuple(h.strip().casefold() for h in handles), segment=str(row.get("segment") or ""))
+    return Customer(
+        external_id=external_id,
+        name=name,
+        email=email,
+        phone=phone,
+        handles=tuple(h.strip().casefold() for h in handles),
+        segment=str(row.get("segment") or ""),
+    )

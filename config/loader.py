@@ -172,18 +172,21 @@ def _check(settings: Settings, source: str) -> None:
             )
         for j, handle in enumerate(brand.handles):
             if not handle.startswith("@"):
-                raise ConfigError(f"expected a handle starting with @, got {handle!r}", source=source,
-                                  key=f"{key}.handles[{j}]")
+                raise ConfigError(
+                    f"expected a handle starting with @, got {handle!r}", source=source, key=f"{key}.handles[{j}]"
+                )
         for j, tag in enumerate(brand.hashtags):
             if not tag.startswith("#"):
-                raise ConfigError(f"expected a hashtag starting with #, got {tag!r}", source=source,
-                                  key=f"{key}.hashtags[{j}]")
+                raise ConfigError(
+                    f"expected a hashtag starting with #, got {tag!r}", source=source, key=f"{key}.hashtags[{j}]"
+                )
     sv = settings.sources.sikayetvar
     for name in ("list_delay", "page_delay", "backoff"):
         low, high = getattr(sv, name)
         if low < 0 or high < low:
-            raise ConfigError("expected [min, max] with 0 <= min <= max", source=source,
-                              key=f"sources.sikayetvar.{name}")
+            raise ConfigError(
+                "expected [min, max] with 0 <= min <= max", source=source, key=f"sources.sikayetvar.{name}"
+            )
     if sv.max_pages < 1:
         raise ConfigError("expected at least 1", source=source, key="sources.sikayetvar.max_pages")
     if settings.schedule.every_minutes < 1:

@@ -22,14 +22,14 @@ def doc(text: str, *, default: Any = None, secret_env: str | None = None, factor
 class BrandSettings:
     name: str = doc("Unique display name of the brand.", default="")
     aliases: tuple[str, ...] = doc("How people write the brand's name.", factory=tuple)
-    handles: tuple[str, ...] = doc("The brand's own social handles, like \"@getir\".", factory=tuple)
-    hashtags: tuple[str, ...] = doc("Hashtags that mean the brand, like \"#getir\".", factory=tuple)
+    handles: tuple[str, ...] = doc('The brand\'s own social handles, like "@getir".', factory=tuple)
+    hashtags: tuple[str, ...] = doc('Hashtags that mean the brand, like "#getir".', factory=tuple)
     ambiguous: bool = doc("The alias is also an ordinary word; it counts only next to a context word.", default=False)
     context: tuple[str, ...] = doc("Words that make an ambiguous alias mean the brand.", factory=tuple)
-    exclude: tuple[str, ...] = doc("Phrases that veto a mention (\"getir götür\").", factory=tuple)
+    exclude: tuple[str, ...] = doc('Phrases that veto a mention ("getir götür").', factory=tuple)
     competitor: bool = doc("Tracked for share of voice; never ticketed or alerted.", default=False)
     sources: dict[str, str] = doc(
-        "Where the brand lives on each source: source name -> slug or query (sikayetvar = \"getir\").", factory=dict
+        'Where the brand lives on each source: source name -> slug or query (sikayetvar = "getir").', factory=dict
     )
 
     def to_brand(self) -> Brand:
@@ -48,29 +48,37 @@ class BrandSettings:
 
 @dataclass(frozen=True)
 class StoreSettings:
-    sqlite_path: str = doc("SQLite file used when KULAK_DATABASE_URL is not set (relative to the working directory).",
-                           default="kulak.db")
-    database_url: str | None = doc("SQLAlchemy URL of the database, e.g. postgresql+psycopg://user@host/kulak.",
-                                   secret_env="KULAK_DATABASE_URL")
+    sqlite_path: str = doc(
+        "SQLite file used when KULAK_DATABASE_URL is not set (relative to the working directory).", default="kulak.db"
+    )
+    database_url: str | None = doc(
+        "SQLAlchemy URL of the database, e.g. postgresql+psycopg://user@host/kulak.", secret_env="KULAK_DATABASE_URL"
+    )
 
 
 @dataclass(frozen=True)
 class SikayetvarSettings:
     enabled: bool = doc("Crawl Şikayetvar for every brand that names a sikayetvar slug.", default=True)
-    base_url: str = doc("Site root; point it elsewhere only for a local copy or a test server.",
-                        default="https://www.sikayetvar.com")
+    base_url: str = doc(
+        "Site root; point it elsewhere only for a local copy or a test server.", default="https://www.sikayetvar.com"
+    )
     max_pages: int = doc("List pages read per brand and crawl, newest first.", default=3)
-    list_delay: tuple[float, float] = doc("Seconds to wait between list pages, drawn from [min, max].",
-                                          default=(2.0, 3.5))
-    page_delay: tuple[float, float] = doc("Seconds to wait between complaint pages, drawn from [min, max].",
-                                          default=(1.2, 2.2))
-    backoff: tuple[float, float] = doc("Seconds to back off after HTTP 429, drawn from [min, max].",
-                                       default=(45.0, 75.0))
-    fetch_details: bool = doc("Open each new complaint for its full text (list cards hold only a preview).",
-                              default=True)
+    list_delay: tuple[float, float] = doc(
+        "Seconds to wait between list pages, drawn from [min, max].", default=(2.0, 3.5)
+    )
+    page_delay: tuple[float, float] = doc(
+        "Seconds to wait between complaint pages, drawn from [min, max].", default=(1.2, 2.2)
+    )
+    backoff: tuple[float, float] = doc(
+        "Seconds to back off after HTTP 429, drawn from [min, max].", default=(45.0, 75.0)
+    )
+    fetch_details: bool = doc(
+        "Open each new complaint for its full text (list cards hold only a preview).", default=True
+    )
     timeout: float = doc("Seconds before one request is given up.", default=30.0)
-    user_agent: str = doc("User-Agent header sent to the site.",
-                          default="Mozilla/5.0 (compatible; Kulak/0.1; social-care listener)")
+    user_agent: str = doc(
+        "User-Agent header sent to the site.", default="Mozilla/5.0 (compatible; Kulak/0.1; social-care listener)"
+    )
 
 
 @dataclass(frozen=True)
@@ -81,18 +89,19 @@ class SourcesSettings:
 @dataclass(frozen=True)
 class SlackSettings:
     channel: str = doc("Channel that receives care alerts (name like #care or id like C0123).", default="#care-alerts")
-    base_url: str = doc("Slack Web API root; change only for a Slack-compatible local server.",
-                        default="https://slack.com/api/")
-    token: str | None = doc("Bot token (xoxb-...); Slack is off without it and alerts print instead.",
-                            secret_env="KULAK_SLACK_TOKEN")
+    base_url: str = doc(
+        "Slack Web API root; change only for a Slack-compatible local server.", default="https://slack.com/api/"
+    )
+    token: str | None = doc(
+        "Bot token (xoxb-...); Slack is off without it and alerts print instead.", secret_env="KULAK_SLACK_TOKEN"
+    )
 
 
 @dataclass(frozen=True)
 class TicketSettings:
     default_unit: str = doc("Unit a ticket goes to when no topic rule names one.", default="care")
-    units: dict[str, str] = doc("Topic -> unit routing, e.g. billing = \"finance\".", factory=dict)
-    min_sentiment_score: float = doc("A negative mention opens a ticket only at or above this confidence.",
-                                     default=0.0)
+    units: dict[str, str] = doc('Topic -> unit routing, e.g. billing = "finance".', factory=dict)
+    min_sentiment_score: float = doc("A negative mention opens a ticket only at or above this confidence.", default=0.0)
 
 
 @dataclass(frozen=True)

@@ -48,9 +48,15 @@ def route_pending(uow: UnitOfWork, router: TicketRouter, alerters: Sequence[Aler
                     case = CaseView(ticket=ticket, mention=mention, analysis=analysis, customer=customer)
                     for alerter in alerters:
                         key = delivery_key(alerter, ticket.id)
-                        queued = uow.deliveries.enqueue(Delivery(key=key, channel=alerter.name,
-                                                                 target=alerter.target, payload=alerter.render(case),
-                                                                 ticket_id=ticket.id))
+                        queued = uow.deliveries.enqueue(
+                            Delivery(
+                                key=key,
+                                channel=alerter.name,
+                                target=alerter.target,
+                                payload=alerter.render(case),
+                                ticket_id=ticket.id,
+                            )
+                        )
                         counts["alerts_queued"] += int(queued)
                 uow.mentions.set_status(mention.id, MentionStatus.ROUTED)
             uow.commit()

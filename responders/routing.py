@@ -33,8 +33,12 @@ class TicketRouter:
     @classmethod
     def from_settings(cls, settings: Settings) -> TicketRouter:
         t = settings.tickets
-        return cls(settings.brand_models(), default_unit=t.default_unit, units=t.units,
-                   min_sentiment_score=t.min_sentiment_score)
+        return cls(
+            settings.brand_models(),
+            default_unit=t.default_unit,
+            units=t.units,
+            min_sentiment_score=t.min_sentiment_score,
+        )
 
     def decide(self, mention: Mention, analysis: Analysis, customer_id: int | None) -> Ticket | None:
         if analysis.sentiment.label != "negative" or analysis.sentiment.score < self.min_sentiment_score:

@@ -35,12 +35,12 @@ def _parse(line: str) -> tuple[dict[str, Any], str | None]:
     except json.JSONDecodeError as exc:
         return {}, f"not valid JSON: {exc.msg} at column {exc.colno}"
     if not isinstance(record, dict):
-        return {}, "expected a JSON object like {\"id\": \"1\", \"text\": \"...\"}"
+        return {}, 'expected a JSON object like {"id": "1", "text": "..."}'
     if isinstance(record.get("id"), (dict, list)):
-        return {}, "\"id\" must be a string or a number"
+        return {}, '"id" must be a string or a number'
     text = record.get("text")
     if not isinstance(text, str):
-        return record, "\"text\" is missing or not a string"
+        return record, '"text" is missing or not a string'
     if len(text) > MAX_TEXT:
-        return record, f"\"text\" is longer than {MAX_TEXT} characters"
+        return record, f'"text" is longer than {MAX_TEXT} characters'
     return record, None

@@ -20,8 +20,11 @@ from store import db
 from store.errors import ConfigError, KulakError
 
 log = logging.getLogger(__name__)
-app = typer.Typer(add_completion=False, no_args_is_help=True,
-                  help="Kulak: hear every complaint about your brands and put it in front of the right agent.")
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Kulak: hear every complaint about your brands and put it in front of the right agent.",
+)
 db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
 app.add_typer(db_app, name="db")
 EXAMPLE = Path(__file__).resolve().parent.parent / "config" / "kulak.example.toml"
@@ -47,8 +50,9 @@ class Context:
 @app.callback()
 def main_options(
     ctx: typer.Context,
-    config: Annotated[Path | None, typer.Option("--config", "-c", help="Config file (default: KULAK_CONFIG or "
-                                                "./kulak.toml).")] = None,
+    config: Annotated[
+        Path | None, typer.Option("--config", "-c", help="Config file (default: KULAK_CONFIG or ./kulak.toml).")
+    ] = None,
     log_level: Annotated[str | None, typer.Option("--log-level", help="DEBUG, INFO, WARNING or ERROR.")] = None,
 ) -> None:
     ctx.obj = Context(config, log_level)
@@ -88,9 +92,11 @@ def db_upgrade(ctx: typer.Context) -> None:
 @app.command()
 def demo(
     out: Annotated[Path, typer.Option("--out", help="Folder for the demo's database, config and Slack log.")] = Path(
-        "demo-out"),
-    no_slack: Annotated[bool, typer.Option("--no-slack", help="Print alerts instead of posting to the local "
-                                           "Slack stand-in.")] = False,
+        "demo-out"
+    ),
+    no_slack: Annotated[
+        bool, typer.Option("--no-slack", help="Print alerts instead of posting to the local Slack stand-in.")
+    ] = False,
 ) -> None:
     """Run the whole job offline against local sample sites and a local Slack stand-in."""
     from scheduler.demo import run_demo
@@ -179,7 +185,7 @@ def analyze(
     with stream:
         bad = analyze_stream(settings, stream, sys.stdout)
     if bad:
-        typer.echo(f"{bad} input line(s) were not valid; see their \"error\" fields", err=True)
+        typer.echo(f'{bad} input line(s) were not valid; see their "error" fields', err=True)
         raise typer.Exit(1)
 
 

@@ -31,8 +31,11 @@ def _database(settings: Settings) -> Check:
     try:
         current = db.current_revision(engine)
         if current != db.head_revision():
-            return ("database", "WARN", f"{db.safe_url(engine)} at {current or 'empty'}; runs migrate on start, "
-                                        "or run `kulak db upgrade`")
+            return (
+                "database",
+                "WARN",
+                f"{db.safe_url(engine)} at {current or 'empty'}; runs migrate on start, or run `kulak db upgrade`",
+            )
         return ("database", "OK", f"{db.safe_url(engine)} at schema {current}")
     finally:
         engine.dispose()
@@ -58,8 +61,11 @@ def _slack(settings: Settings) -> Check:
         return ("slack", "FAIL", f"auth.test said {exc.response.get('error', 'error')}")
     except OSError as exc:
         return ("slack", "FAIL", f"cannot reach {settings.slack.base_url}: {exc}")
-    return ("slack", "OK", f"team {answer.get('team', '?')} as {answer.get('user', '?')}; "
-                           f"alerts go to {settings.slack.channel}")
+    return (
+        "slack",
+        "OK",
+        f"team {answer.get('team', '?')} as {answer.get('user', '?')}; alerts go to {settings.slack.channel}",
+    )
 
 
 def _customers(settings: Settings) -> Check:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from classifiers.customers import load_customers
 from classifiers.job import analyze_pending, match_pending
 from config.loader import resolve_path
+from crawlers.base import SOURCES
 from crawlers.job import CrawlReport, crawl_all
 from responders.job import deliver_pending, route_pending
 from scheduler.bootstrap import App
@@ -47,6 +48,8 @@ def sync_reference_data(app: App) -> Counter[str]:
     counts: Counter[str] = Counter()
     with app.uow:
         app.uow.brands.sync(app.settings.brand_models())
+        enabled = {s.name for s in app.sources}
+        app.uow.sources.sync({name: name in enabled for name in SOURCES})
         app.uow.commit()
     if not app.settings.customers.file:
         return counts

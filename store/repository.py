@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
@@ -128,6 +128,12 @@ class BrandRepository(abc.ABC):
         """Make the brands table match the configuration (brands are never deleted: history refers to them)."""
 
 
+class SourceRepository(abc.ABC):
+    @abc.abstractmethod
+    def sync(self, enabled: Mapping[str, bool]) -> None:
+        """Record every known source and whether the configuration switches it on."""
+
+
 class AuditLog(abc.ABC):
     @abc.abstractmethod
     def record(self, actor: str, action: str, subject: str = "", **detail: Any) -> None: ...
@@ -144,6 +150,7 @@ class UnitOfWork(abc.ABC):
     deliveries: DeliveryRepository
     crawl_state: CrawlStateRepository
     brands: BrandRepository
+    sources: SourceRepository
     audit: AuditLog
 
     def __enter__(self) -> UnitOfWork:

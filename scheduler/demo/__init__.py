@@ -31,8 +31,11 @@ class DemoResult:
 
 def _write_config(out: Path, site_url: str, slack_url: str) -> Path:
     template = (HERE / "kulak.toml.in").read_text(encoding="utf-8")
-    text = (template.replace("{db}", str((out / "kulak.db").resolve()))
-            .replace("{site}", site_url).replace("{slack}", slack_url))
+    text = (
+        template.replace("{db}", str((out / "kulak.db").resolve()))
+        .replace("{site}", site_url)
+        .replace("{slack}", slack_url)
+    )
     path = out / "kulak.toml"
     path.write_text(text, encoding="utf-8")
     shutil.copyfile(HERE / "customers.json", out / "customers.json")
@@ -57,13 +60,19 @@ def run_demo(out: Path, *, use_slack: bool = True, console: Console | None = Non
         messages = slack.posted()
         with (out / "slack-messages.jsonl").open("w", encoding="utf-8") as f:
             for m in messages:
-                f.write(json.dumps({"channel": m.channel, "ts": m.ts, "text": m.text, "blocks": m.blocks},
-                                   ensure_ascii=False) + "\n")
+                f.write(
+                    json.dumps(
+                        {"channel": m.channel, "ts": m.ts, "text": m.text, "blocks": m.blocks}, ensure_ascii=False
+                    )
+                    + "\n"
+                )
         _print_tickets(console, app.uow)
         app.engine.dispose()
     _print_summary(console, first, second, len(messages), use_slack)
-    console.print(f"Done in {time.monotonic() - started:.1f}s. Wrote [bold]{out.resolve()}[/bold]: kulak.db "
-                  "(SQLite), kulak.toml, customers.json" + (", slack-messages.jsonl" if use_slack else ""))
+    console.print(
+        f"Done in {time.monotonic() - started:.1f}s. Wrote [bold]{out.resolve()}[/bold]: kulak.db "
+        "(SQLite), kulak.toml, customers.json" + (", slack-messages.jsonl" if use_slack else "")
+    )
     return DemoResult(first, second, len(messages), out)
 
 
@@ -74,13 +83,18 @@ def _print_tickets(console: Console, uow: UnitOfWork) -> None:
     with uow:
         for ticket in uow.tickets.listed():
             customer = uow.customers.get(ticket.customer_id) if ticket.customer_id else None
-            table.add_row(str(ticket.id), ticket.brand, ticket.priority, ticket.unit,
-                          customer.name if customer else "-", ticket.summary[:70].replace("[", "\\["))
+            table.add_row(
+                str(ticket.id),
+                ticket.brand,
+                ticket.priority,
+                ticket.unit,
+                customer.name if customer else "-",
+                ticket.summary[:70].replace("[", "\\["),
+            )
     console.print(table)
 
 
-def _print_summary(console: Console, first: RunReport, second: RunReport, slack_messages: int,
-                   use_slack: bool) -> None:
+def _print_summary(console: Console, first: RunReport, second: RunReport, slack_messages: int, use_slack: bool) -> None:
     table = Table(title="Summary")
     table.add_column("")
     table.add_column("first run", justify="right")
@@ -88,8 +102,9 @@ def _print_summary(console: Console, first: RunReport, second: RunReport, slack_
     a, b = first.summary(), second.summary()
     for key in a:
         table.add_row(key.replace("_", " "), str(a[key]), str(b[key]))
-    table.add_row("customers loaded", str(first.customers["customers_loaded"]),
-                  str(second.customers["customers_loaded"]))
+    table.add_row(
+        "customers loaded", str(first.customers["customers_loaded"]), str(second.customers["customers_loaded"])
+    )
     console.print(table)
     where = "the local Slack stand-in received" if use_slack else "alerts printed above:"
     console.print(f"{where} {slack_messages if use_slack else a['alerts_sent']} message(s)")

@@ -34,9 +34,19 @@ def best_of(fn: Callable[[], object]) -> float:
 
 
 def raws(n: int, offset: int) -> list[RawMention]:
-    return [RawMention(source="bench", external_id=str(offset + i), url=f"https://example.test/{offset + i}",
-                       text=TEXTS[i % len(TEXTS)], fetched_at=NOW, title="t", brand="Kuzey Telekom",
-                       published_at=NOW) for i in range(n)]
+    return [
+        RawMention(
+            source="bench",
+            external_id=str(offset + i),
+            url=f"https://example.test/{offset + i}",
+            text=TEXTS[i % len(TEXTS)],
+            fetched_at=NOW,
+            title="t",
+            brand="Kuzey Telekom",
+            published_at=NOW,
+        )
+        for i in range(n)
+    ]
 
 
 def test_store_ingest_against_plain_sqlite(tmp_path: Path) -> None:
@@ -46,8 +56,10 @@ def test_store_ingest_against_plain_sqlite(tmp_path: Path) -> None:
     uow = SqlAlchemyUnitOfWork(engine)
     base = sqlite3.connect(tmp_path / "plain.db")
     base.execute("PRAGMA journal_mode=WAL")
-    base.execute("CREATE TABLE m (source TEXT, external_id TEXT, url TEXT, text TEXT, fetched_at TEXT, "
-                 "UNIQUE (source, external_id))")
+    base.execute(
+        "CREATE TABLE m (source TEXT, external_id TEXT, url TEXT, text TEXT, fetched_at TEXT, "
+        "UNIQUE (source, external_id))"
+    )
     rounds = iter(range(1_000_000))
 
     def ours() -> None:
@@ -64,8 +76,10 @@ def test_store_ingest_against_plain_sqlite(tmp_path: Path) -> None:
 
     ours_s, plain_s = best_of(ours), best_of(plain)
     ratio = ours_s / plain_s
-    print(f"\nstore ingest: {n / ours_s:,.0f} mentions/s through the repository, "
-          f"{n / plain_s:,.0f}/s plain sqlite3 executemany; ratio {ratio:.1f}x")
+    print(
+        f"\nstore ingest: {n / ours_s:,.0f} mentions/s through the repository, "
+        f"{n / plain_s:,.0f}/s plain sqlite3 executemany; ratio {ratio:.1f}x"
+    )
     # Measured 6x (one executemany of INSERT ... ON CONFLICT DO NOTHING RETURNING, batched by SQLAlchemy);
     # 15x leaves room for noise and still catches a fall back to one statement per row (44x-66x).
     assert ratio < 15
@@ -92,8 +106,10 @@ def test_simple_analyser_against_the_bare_tokeniser() -> None:
     tracemalloc.stop()
     ratio = ours_s / base_s
     chars = int(statistics.median(map(len, TEXTS)))
-    print(f"\nsimple analyser: {len(TEXTS) / ours_s:,.0f} texts/s (median text {chars} chars); spaCy tokeniser "
-          f"alone {len(TEXTS) / base_s:,.0f}/s; ratio {ratio:.1f}x; peak traced memory, 200 texts: {peak / 1e6:.1f} MB")
+    print(
+        f"\nsimple analyser: {len(TEXTS) / ours_s:,.0f} texts/s (median text {chars} chars); spaCy tokeniser "
+        f"alone {len(TEXTS) / base_s:,.0f}/s; ratio {ratio:.1f}x; peak traced memory, 200 texts: {peak / 1e6:.1f} MB"
+    )
     # Measured 37x: the rules read every token several times (lexicon, cues, brands, PII). 60x catches a
     # quadratic slip or a per-call pipeline load while leaving room for a noisy neighbour.
     assert ratio < 60

@@ -65,12 +65,14 @@ def servers() -> Iterator[tuple[SikayetvarSite, SlackServer]]:
 def kulak(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("KULAK_")}
     env["KULAK_SLACK_TOKEN"] = SlackServer.DEFAULT_TOKEN
-    return subprocess.run([str(KULAK), "--config", str(config), *args], capture_output=True, text=True, env=env,
-                          timeout=300, check=False)
+    return subprocess.run(
+        [str(KULAK), "--config", str(config), *args], capture_output=True, text=True, env=env, timeout=300, check=False
+    )
 
 
-def test_complaints_flow_from_sikayetvar_to_slack_once(tmp_path: Path,
-                                                        servers: tuple[SikayetvarSite, SlackServer]) -> None:
+def test_complaints_flow_from_sikayetvar_to_slack_once(
+    tmp_path: Path, servers: tuple[SikayetvarSite, SlackServer]
+) -> None:
     site, slack = servers
     database = tmp_path / "kulak.db"
     config = tmp_path / "kulak.toml"

@@ -19,8 +19,16 @@ KULAK = Path(sys.executable).with_name("kulak")
 
 def kulak(*args: str, cwd: Path, stdin: str | None = None, **env: str) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("KULAK_")}
-    return subprocess.run([str(KULAK), *args], input=stdin, capture_output=True, text=True, cwd=cwd,
-                          env={**clean, **env}, timeout=180, check=False)
+    return subprocess.run(
+        [str(KULAK), *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env={**clean, **env},
+        timeout=180,
+        check=False,
+    )
 
 
 def test_init_writes_a_starter_that_loads_and_refuses_to_overwrite(tmp_path: Path) -> None:
@@ -45,8 +53,13 @@ def test_a_bad_config_is_one_clear_line_not_a_traceback(tmp_path: Path) -> None:
 def test_analyze_answers_every_line_and_reports_bad_ones_in_place(tmp_path: Path) -> None:
     (tmp_path / "kulak.toml").write_text('[[brands]]\nname = "Kuzey Telekom"\n', encoding="utf-8")
     lines = [
-        json.dumps({"id": "a", "text": "Kuzey Telekom rezalet, faturamı iki kez kesti, hiç memnun değilim! "
-                                       "0532 123 45 67 numaradan arayın."}),
+        json.dumps(
+            {
+                "id": "a",
+                "text": "Kuzey Telekom rezalet, faturamı iki kez kesti, hiç memnun değilim! "
+                "0532 123 45 67 numaradan arayın.",
+            }
+        ),
         "{not json",
         "",
         json.dumps({"id": "c", "body": "no text field"}),
@@ -89,8 +102,9 @@ def site_config(tmp_path: Path) -> tuple[SikayetvarSite, Path]:
     site.stop()
 
 
-def test_crawl_dry_run_prints_json_lines_and_stores_nothing(tmp_path: Path,
-                                                            site_config: tuple[SikayetvarSite, Path]) -> None:
+def test_crawl_dry_run_prints_json_lines_and_stores_nothing(
+    tmp_path: Path, site_config: tuple[SikayetvarSite, Path]
+) -> None:
     _site, config = site_config
     result = kulak("--config", str(config), "crawl", "sikayetvar", "--dry-run", "--json", cwd=tmp_path)
     assert result.returncode == 0, result.stderr

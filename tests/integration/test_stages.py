@@ -28,14 +28,29 @@ class ScriptedAnalyzer:
         if "BOOM" in text:
             raise ValueError("tokeniser blew up")
         label = "positive" if "teşekkür" in text else "negative"
-        return Analysis(lang="tr", brands=(brand_hint,) if brand_hint else (), sentiment=Label(label, 0.9),
-                        intent=Label("complaint", 0.8), topics=(Label("billing", 0.6),),
-                        urgency=Urgency("high", ("legal threat",)), pii=(), masked_text=text, analyzer="scripted")
+        return Analysis(
+            lang="tr",
+            brands=(brand_hint,) if brand_hint else (),
+            sentiment=Label(label, 0.9),
+            intent=Label("complaint", 0.8),
+            topics=(Label("billing", 0.6),),
+            urgency=Urgency("high", ("legal threat",)),
+            pii=(),
+            masked_text=text,
+            analyzer="scripted",
+        )
 
 
 def mention(external_id: str, text: str, brand: str = "Kuzey Telekom", handle: str = "") -> RawMention:
-    return RawMention(source="sikayetvar", external_id=external_id, url=f"https://example.test/{external_id}",
-                      text=text, fetched_at=NOW, brand=brand, author_handle=handle)
+    return RawMention(
+        source="sikayetvar",
+        external_id=external_id,
+        url=f"https://example.test/{external_id}",
+        text=text,
+        fetched_at=NOW,
+        brand=brand,
+        author_handle=handle,
+    )
 
 
 @pytest.fixture
@@ -65,8 +80,12 @@ def test_a_failing_mention_is_marked_failed_and_the_rest_go_on(engine: Engine) -
 
 
 def test_routing_opens_one_ticket_per_negative_own_brand_mention(engine: Engine, slack: SlackServer) -> None:
-    uow = load(engine, mention("1", "fatura hatalı", handle="ayse.k"), mention("2", "teşekkürler"),
-               mention("3", "şebeke yok", brand="Deniz GSM"))
+    uow = load(
+        engine,
+        mention("1", "fatura hatalı", handle="ayse.k"),
+        mention("2", "teşekkürler"),
+        mention("3", "şebeke yok", brand="Deniz GSM"),
+    )
     analyze_pending(uow, ScriptedAnalyzer())
     assert match_pending(uow, CustomerMatcher()) == {"matched_by_handle": 1, "unmatched": 2}
     alerter = SlackAlerter(slack_client(SlackServer.DEFAULT_TOKEN, f"{slack.url}/api/"), "#care-alerts")
@@ -75,8 +94,12 @@ def test_routing_opens_one_ticket_per_negative_own_brand_mention(engine: Engine,
     assert counts == {"tickets_opened": 1, "no_ticket": 2, "alerts_queued": 1}
     with uow:
         (ticket,) = uow.tickets.listed()
-        assert (ticket.brand, ticket.unit, ticket.priority, ticket.customer_id) == ("Kuzey Telekom", "finance",
-                                                                                    "high", 1)
+        assert (ticket.brand, ticket.unit, ticket.priority, ticket.customer_id) == (
+            "Kuzey Telekom",
+            "finance",
+            "high",
+            1,
+        )
     assert deliver_pending(uow, {"slack": alerter}) == {"sent": 1}
     assert deliver_pending(uow, {"slack": alerter}) == {}
     assert route_pending(uow, router, [alerter]) == {}

@@ -11,6 +11,7 @@ from store import db
 from store.errors import StoreError
 from store.model import (
     Analysis,
+    Brand,
     CrawlState,
     Customer,
     CustomerMatch,
@@ -29,22 +30,51 @@ NOW = datetime(2026, 11, 20, 9, 30, tzinfo=ISTANBUL)
 
 
 def raw(external_id: str, text_: str = "Faturam iki kez kesildi.", source: str = "sikayetvar") -> RawMention:
-    return RawMention(source=source, external_id=external_id, url=f"https://example.test/{external_id}",
-                      text=text_, fetched_at=NOW, title="Fatura", brand="Kuzey Telekom", author="Ayşe K.",
-                      author_handle="ayse.k", language="tr", published_at=NOW - timedelta(hours=2),
-                      payload={"views": 12, "tags": ["Fatura"]})
+    return RawMention(
+        source=source,
+        external_id=external_id,
+        url=f"https://example.test/{external_id}",
+        text=text_,
+        fetched_at=NOW,
+        title="Fatura",
+        brand="Kuzey Telekom",
+        author="Ayşe K.",
+        author_handle="ayse.k",
+        language="tr",
+        published_at=NOW - timedelta(hours=2),
+        payload={"views": 12, "tags": ["Fatura"]},
+    )
 
 
 def analysis(brands: tuple[str, ...] = ("Kuzey Telekom",)) -> Analysis:
-    return Analysis(lang="tr", brands=brands, sentiment=Label("negative", 0.9), intent=Label("complaint", 0.8),
-                    topics=(Label("billing", 0.7),), urgency=Urgency("high", ("legal threat",)), pii=(),
-                    masked_text="Faturam iki kez kesildi.", analyzer="test/1")
+    return Analysis(
+        lang="tr",
+        brands=brands,
+        sentiment=Label("negative", 0.9),
+        intent=Label("complaint", 0.8),
+        topics=(Label("billing", 0.7),),
+        urgency=Urgency("high", ("legal threat",)),
+        pii=(),
+        masked_text="Faturam iki kez kesildi.",
+        analyzer="test/1",
+    )
 
 
 def test_migrations_create_the_schema_and_rerun_as_a_no_op(engine: Engine) -> None:
     tables = set(db.table_names(engine))
-    assert {"mentions", "analyses", "customers", "customer_matches", "tickets", "deliveries", "crawl_state",
-            "feedback", "audit_log", "brands", "sources"} <= tables
+    assert {
+        "mentions",
+        "analyses",
+        "customers",
+        "customer_matches",
+        "tickets",
+        "deliveries",
+        "crawl_state",
+        "feedback",
+        "audit_log",
+        "brands",
+        "sources",
+    } <= tables
     assert not db.pending(engine)
     db.upgrade(engine)
     assert db.current_revision(engine) == db.head_revision()
@@ -103,8 +133,9 @@ def test_stage_rows_are_idempotent(engine: Engine) -> None:
     assert created and not created_again and same.id == ticket.id and same.priority == "high"
     with uow:
         stored = uow.analyses.get(mention.id)
-        assert stored is not None and stored.brands == ("Kuzey Telekom",) and stored.urgency.reasons == (
-            "legal threat",)
+        assert (
+            stored is not None and stored.brands == ("Kuzey Telekom",) and stored.urgency.reasons == ("legal threat",)
+        )
         match = uow.matches.get(mention.id)
         assert match is not None and match.method == "handle"
         assert uow.tickets.count() == 1
@@ -113,12 +144,15 @@ def test_stage_rows_are_idempotent(engine: Engine) -> None:
 def test_outbox_sends_once_and_gives_up_after_repeated_failures(engine: Engine) -> None:
     uow = SqlAlchemyUnitOfWork(engine)
     with uow:
-        assert uow.deliveries.enqueue(Delivery(key="slack:#care:ticket:1", channel="slack", target="#care",
-                                               payload={"text": "a"}))
-        assert not uow.deliveries.enqueue(Delivery(key="slack:#care:ticket:1", channel="slack", target="#care",
-                                                   payload={"text": "b"}))
-        assert uow.deliveries.enqueue(Delivery(key="slack:#care:ticket:2", channel="slack", target="#care",
-                                               payload={"text": "c"}))
+        assert uow.deliveries.enqueue(
+            Delivery(key="slack:#care:ticket:1", channel="slack", target="#care", payload={"text": "a"})
+        )
+        assert not uow.deliveries.enqueue(
+            Delivery(key="slack:#care:ticket:1", channel="slack", target="#care", payload={"text": "b"})
+        )
+        assert uow.deliveries.enqueue(
+            Delivery(key="slack:#care:ticket:2", channel="slack", target="#care", payload={"text": "c"})
+        )
         uow.commit()
     with uow:
         first, second = uow.deliveries.pending()
@@ -152,8 +186,15 @@ def test_crawl_state_is_saved_and_updated(engine: Engine) -> None:
 def test_customers_are_found_by_handle_email_and_phone(engine: Engine) -> None:
     uow = SqlAlchemyUnitOfWork(engine)
     with uow:
-        uow.customers.upsert(Customer("C-1", "Ayşe Kaya", email="ayse@example.test", phone="5321234567",
-                                      handles=("sikayetvar:ayse.k", "x:@aysek")))
+        uow.customers.upsert(
+            Customer(
+                "C-1",
+                "Ayşe Kaya",
+                email="ayse@example.test",
+                phone="5321234567",
+                handles=("sikayetvar:ayse.k", "x:@aysek"),
+            )
+        )
         updated = uow.customers.upsert(Customer("C-1", "Ayşe Kaya", handles=("sikayetvar:ayse.k",)))
         uow.commit()
     assert updated.handles == ("sikayetvar:ayse.k",)
@@ -177,3 +218,20 @@ def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path: object) -> None:
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
     engine.dispose()
+
+
+def test_brands_and_sources_follow_the_configuration(engine: Engine) -> None:
+    uow = SqlAlchemyUnitOfWork(engine)
+    with uow:
+        uow.brands.sync([Brand("Kuzey Telekom"), Brand("Deniz GSM", competitor=True)])
+        uow.sources.sync({"sikayetvar": True, "eksisozluk": False})
+        uow.commit()
+    with uow:
+        uow.brands.sync([Brand("Kuzey Telekom", competitor=True)])
+        uow.sources.sync({"sikayetvar": False})
+        uow.commit()
+    with engine.connect() as conn:
+        brands = dict(conn.execute(text("SELECT name, competitor FROM brands")).all())
+        sources = dict(conn.execute(text("SELECT name, enabled FROM sources")).all())
+    assert {k: bool(v) for k, v in brands.items()} == {"Kuzey Telekom": True, "Deniz GSM": True}
+    assert {k: bool(v) for k, v in sources.items()} == {"sikayetvar": False, "eksisozluk": False}

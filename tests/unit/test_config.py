@@ -38,8 +38,12 @@ def test_no_file_means_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
 
 def test_environment_overrides_the_file_and_carries_the_secrets(tmp_path: Path) -> None:
     path = write(tmp_path, '[slack]\nchannel = "#from-file"\n[sources.sikayetvar]\nmax_pages = 2\n')
-    env = {"KULAK_SLACK__CHANNEL": "#from-env", "KULAK_SOURCES__SIKAYETVAR__MAX_PAGES": "5",
-           "KULAK_SLACK_TOKEN": "xoxb-secret", "KULAK_DATABASE_URL": "postgresql+psycopg://u@h/db"}
+    env = {
+        "KULAK_SLACK__CHANNEL": "#from-env",
+        "KULAK_SOURCES__SIKAYETVAR__MAX_PAGES": "5",
+        "KULAK_SLACK_TOKEN": "xoxb-secret",
+        "KULAK_DATABASE_URL": "postgresql+psycopg://u@h/db",
+    }
     settings = load_settings(path, env=env, overrides={"log.level": "DEBUG"})
     assert settings.slack.channel == "#from-env"
     assert settings.sources.sikayetvar.max_pages == 5
@@ -59,8 +63,8 @@ def test_config_path_comes_from_kulak_config(tmp_path: Path) -> None:
         ('[slak]\nchannel = "#x"\n', "slak", "unknown key"),
         ('[[brands]]\nname = "A"\naliases = "A"\n', "brands[0].aliases", "expected a list"),
         ('[[brands]]\nname = "A"\nambiguous = "yes"\n', "brands[0].ambiguous", "expected true or false"),
-        ('[sources.sikayetvar]\nlist_delay = [3.0]\n', "sources.sikayetvar.list_delay", "list of 2 values"),
-        ('[sources.sikayetvar]\nlist_delay = [3.0, 1.0]\n', "sources.sikayetvar.list_delay", "min <= max"),
+        ("[sources.sikayetvar]\nlist_delay = [3.0]\n", "sources.sikayetvar.list_delay", "list of 2 values"),
+        ("[sources.sikayetvar]\nlist_delay = [3.0, 1.0]\n", "sources.sikayetvar.list_delay", "min <= max"),
         ('[slack]\ntoken = "xoxb-1"\n', "slack.token", "KULAK_SLACK_TOKEN"),
         ('[[brands]]\nname = "A"\n[[brands]]\nname = "a"\n', "brands[1].name", "used twice"),
         ('[[brands]]\nname = "A"\nambiguous = true\n', "brands[0].context", "needs context"),

@@ -1,0 +1,157 @@
+"""SQLAlchemy repositories for mentions, their analyses and the crawl state."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from store import repository as repo
+from store.errors import StoreError
+from store.model import (
+    Analysis,
+    CrawlState,
+    Mention,
+    MentionStatus,
+    RawMention,
+)
+from store.sql_base import insert_ignoring, insert_many_ignoring
+from store.tables import (
+    AnalysisRow,
+    CrawlStateRow,
+    MentionBrandRow,
+    MentionRow,
+    utcnow,
+)
+
+
+def _mention_values(raw: RawMention) -> dict[str, Any]:
+    return {
+        "source": raw.source,
+        "external_id": raw.external_id,
+        "brand": raw.brand,
+        "url": raw.url,
+        "title": raw.title,
+        "author": raw.author,
+        "author_handle": raw.author_handle,
+        "text": raw.text,
+        "language": raw.language,
+        "published_at": raw.published_at,
+        "fetched_at": raw.fetched_at,
+        "payload": dict(raw.payload),
+        "content_hash": raw.content_hash,
+        "status": MentionStatus.NEW.value,
+        "updated_at": utcnow(),
+    }
+
+
+def _to_mention(row: MentionRow) -> Mention:
+    raw = RawMention(
+        source=row.source,
+        external_id=row.external_id,
+        url=row.url,
+        text=row.text,
+        fetched_at=row.fetched_at,
+        title=row.title,
+        brand=row.brand,
+        author=row.author,
+        author_handle=row.author_handle,
+        language=row.language,
+        published_at=row.published_at,
+        payload=row.payload,
+    )
+    return Mention(id=row.id, status=MentionStatus(row.status), raw=raw, error=row.error)
+
+
+class SqlAlchemyMentionRepository(repo.MentionRepository):
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add_many(self, raws: Iterable[RawMention]) -> repo.AddResult:
+        rows = [_mention_values(raw) for raw in raws]
+        added = len(insert_many_ignoring(self.session, MentionRow, rows, ["source", "external_id"]))
+        return repo.AddResult(added, len(rows) - added)
+
+    def get(self, mention_id: int) -> Mention:
+        row = self.session.get(MentionRow, mention_id)
+        if row is None:
+            raise StoreError(f"no mention with id {mention_id}")
+        return _to_mention(row)
+
+    def with_status(self, status: MentionStatus, limit: int = 500) -> list[Mention]:
+        stmt = select(MentionRow).where(MentionRow.status == status.value).order_by(MentionRow.id).limit(limit)
+        return [_to_mention(r) for r in self.session.scalars(stmt)]
+
+    def set_status(self, mention_id: int, status: MentionStatus, error: str | None = None) -> None:
+        self.session.execute(
+            update(MentionRow)
+            .where(MentionRow.id == mention_id)
+            .values(status=status.value, error=error, updated_at=utcnow())
+        )
+
+    def count_by_status(self) -> dict[str, int]:
+        rows = self.session.execute(select(MentionRow.status, func.count()).group_by(MentionRow.status))
+        return {status: int(n) for status, n in rows}
+
+
+class SqlAlchemyAnalysisRepository(repo.AnalysisRepository):
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, mention_id: int, analysis: Analysis) -> bool:
+        values = {
+            "mention_id": mention_id,
+            "analyzer": analysis.analyzer,
+            "lang": analysis.lang,
+            "sentiment": analysis.sentiment.label,
+            "sentiment_score": analysis.sentiment.score,
+            "intent": analysis.intent.label,
+            "urgency": analysis.urgency.level,
+            "data": analysis.to_json(),
+            "created_at": utcnow(),
+        }
+        if insert_ignoring(self.session, AnalysisRow, values, ["mention_id"]) is None:
+            return False
+        for brand in analysis.brands:
+            insert_ignoring(
+                self.session, MentionBrandRow, {"mention_id": mention_id, "brand": brand}, ["mention_id", "brand"]
+            )
+        return True
+
+    def get(self, mention_id: int) -> Analysis | None:
+        row = self.session.scalar(select(AnalysisRow).where(AnalysisRow.mention_id == mention_id))
+        return Analysis.from_json(row.data) if row else None
+
+
+class SqlAlchemyCrawlStateRepository(repo.CrawlStateRepository):
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, source: str, brand: str) -> CrawlState | None:
+        row = self.session.scalar(
+            select(CrawlStateRow).where(CrawlStateRow.source == source, CrawlStateRow.brand == brand)
+        )
+        if row is None:
+            return None
+        return CrawlState(
+            source=row.source,
+            brand=row.brand,
+            cursor=row.cursor,
+            last_seen_id=row.last_seen_id,
+            last_seen_at=row.last_seen_at,
+            etag=row.etag,
+            last_modified=row.last_modified,
+            updated_at=row.updated_at,
+        )
+
+    def save(self, state: CrawlState) -> None:
+        row = self.session.scalar(
+            select(CrawlStateRow).where(CrawlStateRow.source == state.source, CrawlStateRow.brand == state.brand)
+        )
+        if row is None:
+            row = CrawlStateRow(source=state.source, brand=state.brand)
+            self.session.add(row)
+        row.cursor, row.last_seen_id, row.last_seen_at = state.cursor, state.last_seen_id, state.last_seen_at
+        row.etag, row.last_modified, row.updated_at = state.etag, state.last_modified, utcnow()
