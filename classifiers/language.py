@@ -26,26 +26,29 @@ TURKISH_STOPWORDS = frozenset(_TURKISH.split())
 ENGLISH_STOPWORDS = frozenset(_ENGLISH.split())
 # Uppercase "I" is no evidence (English "I"); lowercase "ı" and capital "İ" are.
 _TURKISH_LETTERS = frozenset("çğıöşüÇĞÖŞÜİ")
-_TURKISH_ENDINGS = re.compile(
-    r"(?:iyor|iyorum|iyoruz|uyor|uyorum|mis|mus|dim|dum|tim|tum|miyor|muyor|lari|leri|lar|ler|dan|den|tan|ten"
-    r"|sin|sun|siniz|sunuz|mak|mek|acak|ecek|misiniz|musunuz|nin|nun)$"
-)
+_ENDINGS = """
+    iyor iyorum iyoruz uyor uyorum mis mus dim dum tim tum miyor muyor lari leri lar ler dan den tan ten
+    sin sun siniz sunuz mak mek acak ecek misiniz musunuz nin nun
+"""
+_TURKISH_ENDINGS = tuple(_ENDINGS.split())
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
 MAX_CHARS = 1000  # the first thousand characters say enough; long complaints need not be read to the end
 
 
 def detect_language(text: str) -> str:
     """``"tr"``, ``"en"`` or ``"und"`` (undetermined: no words, or no evidence either way)."""
-    head = text[:MAX_CHARS]
-    tr = 1.5 * sum(1 for word in _WORD.findall(head) if not _TURKISH_LETTERS.isdisjoint(word))
-    en = 0.0
-    for word in _WORD.findall(ascii_fold(turkish_casefold(head)).replace("’", "'")):
-        if word in TURKISH_STOPWORDS:
-            tr += 1.0
-        elif word in ENGLISH_STOPWORDS:
-            en += 1.0
-        elif "'" not in word and len(word) > 4 and _TURKISH_ENDINGS.search(word):
-            tr += 0.5
+    words = _WORD.findall(text[:MAX_CHARS])
+    if not words:
+        return "und"
+    tr = 1.5 * sum(1 for word in words if not _TURKISH_LETTERS.isdisjoint(word))
+    folded = ascii_fold(turkish_casefold(" ".join(words))).replace("’", "'").split()
+    en = float(sum(1 for word in folded if word in ENGLISH_STOPWORDS and word not in TURKISH_STOPWORDS))
+    tr += sum(1 for word in folded if word in TURKISH_STOPWORDS)
+    tr += 0.5 * sum(
+        1
+        for word in folded
+        if len(word) > 4 and word.endswith(_TURKISH_ENDINGS) and "'" not in word and word not in TURKISH_STOPWORDS
+    )
     if tr == en:
         return "und"
     return "tr" if tr > en else "en"

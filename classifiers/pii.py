@@ -27,13 +27,15 @@ _PRIORITY = ("email", "iban", "card", "tckn", "phone", "card_last4")
 _URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
 _EMAIL = re.compile(r"(?<![\w.+-])[\w.%+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}(?![\w-])")
 _IBAN = re.compile(r"(?<![\w])TR ?\d{2}(?:[ ]?\d){22}(?!\d)", re.IGNORECASE)
-_TCKN = re.compile(r"(?<!\d)[1-9]\d{10}(?!\d)")
+# Patterns start with a character, not a look-behind, so the regex engine can skip ahead to candidates quickly:
+# "\d(?<!\d\d)" is "a digit that does not follow a digit".
+_TCKN = re.compile(r"[1-9](?<!\d\d)\d{10}(?!\d)")
 _CARD = re.compile(
-    r"(?<!\d)(?:"
-    r"\d{13,19}"  # written in one piece
-    r"|\d{4}([ -])\d{4}\1\d{4}\1\d{1,4}(?:\1\d{1,3})?"  # 4-4-4-4 and its shorter or longer cousins
-    r"|\d{4}([ -])\d{6}\2\d{4,5}"  # American Express 4-6-5, Diners 4-6-4
-    r")(?![\d])"
+    r"\d(?<!\d\d)(?:"
+    r"\d{12,18}"  # written in one piece
+    r"|\d{3}([ -])\d{4}\1\d{4}\1\d{1,4}(?:\1\d{1,3})?"  # 4-4-4-4 and its shorter or longer cousins
+    r"|\d{3}([ -])\d{6}\2\d{4,5}"  # American Express 4-6-5, Diners 4-6-4
+    r")(?!\d)"
 )
 _SEP = r"[ .-]?"
 _PHONE = re.compile(
@@ -44,13 +46,13 @@ _PHONE = re.compile(
     rf"|(?:(?:\+|00)90{_SEP}|0{_SEP})\(?0?[2-48]\d{{2}}\)?{_SEP}\d{{3}}{_SEP}\d{{2}}{_SEP}\d{{2}}"
     r")(?![\d])"
 )
-_LAST4 = re.compile(
-    r"(?:\b(?:son|last)\s+(?:d[öo]rt|4|four)\s+(?:hane|rakam|basama|digit|numara)[^\d\n]{0,24}?"
-    r"|(?:[*xX•]{4}[ -]?){1,3})"
-    r"(?<!\d)(\d{4})(?!\d)"
-    r"|(?<!\d)(\d{4})(?!\d)(?=\s+(?:ile\s+biten|ile\s+sonlanan|numaral[ıi]\s+son))",
+# The last four digits of a card: "son dört hanesi 8233", "**** **** **** 8233", "8233 ile biten kart".
+_LAST4_SAID = re.compile(
+    r"(?:son|last)\s+(?:d[öo]rt|4|four)\s+(?:hane|rakam|basama|digit|numara)[^\d\n]{0,24}?(?<!\d)(\d{4})(?!\d)",
     re.IGNORECASE,
 )
+_LAST4_STARRED = re.compile(r"[*xX•]{4}[ -]?(?:[*xX•]{4}[ -]?){0,2}\d{4}(?!\d)")
+_LAST4_ENDING = re.compile(r"(\d{4})\s+(?:ile\s+biten|ile\s+sonlanan|numaral[ıi]\s+son)", re.IGNORECASE)
 
 
 def tckn_valid(digits: str) -> bool:
@@ -116,11 +118,16 @@ def _card_span(m: re.Match[str]) -> tuple[int, int] | None:
         written = written[:cut]
 
 
-def _last4_span(m: re.Match[str]) -> tuple[int, int]:
-    if m.group(2) is not None:  # "8233 ile biten kart": only the digits
-        return m.span(2)
-    starred = m.group()[0] in "*xX•"
-    return (m.start(), m.end()) if starred else m.span(1)
+def _word_start(m: re.Match[str]) -> tuple[int, int] | None:
+    """The digits of group 1, when the match does not start inside a word ("reason" is not "son")."""
+    start = m.start()
+    return m.span(1) if start == 0 or not m.string[start - 1].isalnum() else None
+
+
+def _own_digits(m: re.Match[str]) -> tuple[int, int] | None:
+    """Group 1, when it is not the tail of a longer number."""
+    start = m.start(1)
+    return m.span(1) if start == 0 or not m.string[start - 1].isdecimal() else None
 
 
 def find_pii(text: str) -> tuple[PiiSpan, ...]:
@@ -129,12 +136,14 @@ def find_pii(text: str) -> tuple[PiiSpan, ...]:
         return ()
     urls = [m.span() for m in _URL.finditer(text)]
     candidates = [
-        *_scan("email", _EMAIL, text, lambda m: m.span()),
+        *(_scan("email", _EMAIL, text, lambda m: m.span()) if "@" in text else ()),
         *_scan("iban", _IBAN, text, _whole(iban_valid)),
         *_scan("card", _CARD, text, _card_span),
         *_scan("tckn", _TCKN, text, _whole(tckn_valid)),
         *_scan("phone", _PHONE, text, lambda m: m.span()),
-        *_scan("card_last4", _LAST4, text, _last4_span),
+        *_scan("card_last4", _LAST4_SAID, text, _word_start),
+        *_scan("card_last4", _LAST4_STARRED, text, lambda m: m.span()),
+        *_scan("card_last4", _LAST4_ENDING, text, _own_digits),
     ]
     candidates.sort(key=lambda c: (_PRIORITY.index(c[0]), c[1] - c[2], c[1]))
     taken: list[tuple[int, int]] = []

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from classifiers.base import register
 from classifiers.brands import BrandMatcher
-from classifiers.cues import INTENTS, TOPICS, URGENCY, load_tables, repeated_contact
+from classifiers.cues import INTENTS, TOPICS, URGENCY, load_cues, repeated_contact
 from classifiers.language import detect_language
 from classifiers.lexicon import Lexicon
 from classifiers.pii import find_pii, mask
@@ -74,8 +74,7 @@ class SimpleAnalyzer:
     def __init__(self, brands: Sequence[Brand]) -> None:
         self._brands = BrandMatcher(brands)
         self._lexicon = Lexicon.load()
-        tables = load_tables()
-        self._topics, self._intents, self._urgency = tables[TOPICS], tables[INTENTS], tables[URGENCY]
+        self._cues = load_cues()
 
     def tokens(self, text: str, lang: str = "tr") -> list[str]:
         """Folded word tokens of ``text`` from spaCy's rule tokenizer (punctuation, spaces and links dropped)."""
@@ -92,13 +91,14 @@ class SimpleAnalyzer:
         folded = fold(text)
         pii = find_pii(text)
         sentiment = self._sentiment(text, folded, lang)
+        cues = self._cues.count(folded)
         return Analysis(
             lang=lang,
             brands=self._brand_names(folded, brand_hint),
             sentiment=sentiment,
-            intent=self._intent(folded, text, sentiment),
-            topics=self._topic_labels(folded),
-            urgency=self._urgency_of(folded),
+            intent=self._intent(cues[INTENTS], text, sentiment),
+            topics=self._topic_labels(cues[TOPICS]),
+            urgency=self._urgency_of(cues[URGENCY], folded),
             pii=pii,
             masked_text=mask(text, pii),
             analyzer=self.version,
@@ -122,8 +122,9 @@ class SimpleAnalyzer:
             names = (*names, hint)
         return names
 
-    def _intent(self, folded: str, text: str, sentiment: Label) -> Label:
-        votes: dict[str, float] = {label: float(n) for label, n in self._intents.count(folded).items()}
+    @staticmethod
+    def _intent(found: dict[str, int], text: str, sentiment: Label) -> Label:
+        votes: dict[str, float] = {label: float(n) for label, n in found.items()}
         if "?" in text:
             votes["information_request"] = votes.get("information_request", 0.0) + 0.8
         if sentiment.label == "negative":
@@ -136,13 +137,14 @@ class SimpleAnalyzer:
         share = votes[best] / sum(votes.values())
         return Label(best, round(share * (1.0 - math.exp(-votes[best])), 3))
 
-    def _topic_labels(self, folded: str) -> tuple[Label, ...]:
-        found = self._topics.count(folded)
+    @staticmethod
+    def _topic_labels(found: dict[str, int]) -> tuple[Label, ...]:
         ranked = sorted(found.items(), key=lambda item: (-item[1], item[0]))
         return tuple(Label(label, round(min(1.0, 0.4 + 0.2 * n), 3)) for label, n in ranked)
 
-    def _urgency_of(self, folded: str) -> Urgency:
-        reasons = set(self._urgency.count(folded))
+    @staticmethod
+    def _urgency_of(found: dict[str, int], folded: str) -> Urgency:
+        reasons = set(found)
         if repeated_contact(folded):
             reasons.add("repeated_contact")
         ordered = tuple(r for r in URGENCY_WEIGHTS if r in reasons)

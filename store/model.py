@@ -122,7 +122,7 @@ class Urgency:
 
 @dataclass(frozen=True)
 class PiiSpan:
-    type: str  # tckn | iban | card | phone | email
+    type: str  # tckn | iban | card | card_last4 | phone | email
     start: int
     end: int
 

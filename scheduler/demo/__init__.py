@@ -43,7 +43,9 @@ def _write_config(out: Path, site_url: str, slack_url: str) -> Path:
 
 
 def run_demo(out: Path, *, use_slack: bool = True, console: Console | None = None) -> DemoResult:
-    console = console or Console()
+    if console is None:
+        console = Console()
+        console.width = max(console.width, 120) if not console.is_terminal else console.width
     out.mkdir(parents=True, exist_ok=True)
     for old in out.glob("kulak.db*"):
         old.unlink()
@@ -78,8 +80,9 @@ def run_demo(out: Path, *, use_slack: bool = True, console: Console | None = Non
 
 def _print_tickets(console: Console, uow: UnitOfWork) -> None:
     table = Table(title="Tickets opened")
-    for column in ("#", "brand", "priority", "unit", "customer", "summary (masked)"):
-        table.add_column(column, overflow="fold")
+    for column in ("#", "brand", "priority", "unit", "customer"):
+        table.add_column(column, no_wrap=True, min_width=len(column))
+    table.add_column("summary (masked)", no_wrap=True, overflow="ellipsis", max_width=56)
     with uow:
         for ticket in uow.tickets.listed():
             customer = uow.customers.get(ticket.customer_id) if ticket.customer_id else None

@@ -7,7 +7,8 @@ import re
 import pytest
 
 from classifiers.base import ANALYZERS, analyzer_class
-from classifiers.simple import SimpleAnalyzer
+from classifiers.lexicon import parse
+from classifiers.simple import SimpleAnalyzer, _BlankPipelines
 from store.errors import ConfigError
 from store.model import Analysis, Brand
 
@@ -200,3 +201,21 @@ def test_registry() -> None:
     assert ANALYZERS["simple"] is SimpleAnalyzer
     with pytest.raises(ConfigError, match="simple"):
         analyzer_class("no-such-analyser")
+
+
+def test_spacy_is_loaded_on_first_use_and_renewed_when_its_vocabulary_grows() -> None:
+    pipelines = _BlankPipelines(max_vocab=10_000)
+    first = pipelines("tr")
+    assert pipelines("tr") is first
+    pipelines.max_vocab = len(first.vocab) + 50
+    first.make_doc(" ".join(f"sözcük{i}" for i in range(100)))
+    assert pipelines("tr") is not first
+
+
+def test_lexicon_file_errors_are_reported_with_the_line() -> None:
+    with pytest.raises(ValueError, match="line 2: unknown section"):
+        parse("# comment\n[positives]\nharika\n")
+    entries = parse("[positive]\nharika* 2\nbeğen+\neline* sağlık 1.5\n:) 0.5\n[negative]\nkötü\n")
+    assert (entries.stems, entries.verbs, entries.exact) == ({"harika": 2.0}, {"begen": 1.0}, {"kotu": -1.0})
+    assert entries.symbols == {":)": 0.5}
+    assert entries.phrases == {"eline": [(("eline*", "saglik"), 1.5)]}
