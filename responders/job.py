@@ -9,11 +9,10 @@ from collections.abc import Mapping, Sequence
 from responders.alerts import Alerter, CaseView
 from responders.routing import TicketRouter
 from store.errors import DeliveryError, DeliveryRejected
-from store.model import Delivery, MentionStatus
-from store.repository import UnitOfWork
+from store.model import Delivery, Mention, MentionStatus
+from store.repository import UnitOfWork, drain
 
 log = logging.getLogger(__name__)
-BATCH = 200
 MAX_ATTEMPTS = 5
 
 
@@ -24,43 +23,35 @@ def delivery_key(alerter: Alerter, ticket_id: int) -> str:
 
 def route_pending(uow: UnitOfWork, router: TicketRouter, alerters: Sequence[Alerter]) -> Counter[str]:
     """Open tickets for MATCHED mentions that need one and queue their alerts; mark them ROUTED."""
-    counts: Counter[str] = Counter()
-    while True:
-        with uow:
-            batch = uow.mentions.with_status(MentionStatus.MATCHED, limit=BATCH)
-            if not batch:
-                break
-            for mention in batch:
-                analysis = uow.analyses.get(mention.id)
-                if analysis is None:
-                    uow.mentions.set_status(mention.id, MentionStatus.FAILED, "routing: no analysis stored")
-                    counts["failed"] += 1
-                    continue
-                match = uow.matches.get(mention.id)
-                wanted = router.decide(mention, analysis, match.customer_id if match else None)
-                if wanted is None:
-                    counts["no_ticket"] += 1
-                else:
-                    ticket, created = uow.tickets.open(wanted)
-                    counts["tickets_opened" if created else "tickets_existing"] += 1
-                    assert ticket.id is not None
-                    customer = uow.customers.get(match.customer_id) if match else None
-                    case = CaseView(ticket=ticket, mention=mention, analysis=analysis, customer=customer)
-                    for alerter in alerters:
-                        key = delivery_key(alerter, ticket.id)
-                        queued = uow.deliveries.enqueue(
-                            Delivery(
-                                key=key,
-                                channel=alerter.name,
-                                target=alerter.target,
-                                payload=alerter.render(case),
-                                ticket_id=ticket.id,
-                            )
-                        )
-                        counts["alerts_queued"] += int(queued)
-                uow.mentions.set_status(mention.id, MentionStatus.ROUTED)
-            uow.commit()
-    return counts
+
+    def route_one(uow: UnitOfWork, mention: Mention, counts: Counter[str]) -> None:
+        analysis = uow.analyses.get(mention.id)
+        if analysis is None:
+            uow.mentions.set_status(mention.id, MentionStatus.FAILED, "routing: no analysis stored")
+            counts["failed"] += 1
+            return
+        match = uow.matches.get(mention.id)
+        wanted = router.decide(mention, analysis, match.customer_id if match else None)
+        if wanted is None:
+            counts["no_ticket"] += 1
+        else:
+            ticket, created = uow.tickets.open(wanted)
+            counts["tickets_opened" if created else "tickets_existing"] += 1
+            assert ticket.id is not None
+            customer = uow.customers.get(match.customer_id) if match else None
+            case = CaseView(ticket=ticket, mention=mention, analysis=analysis, customer=customer)
+            for alerter in alerters:
+                delivery = Delivery(
+                    key=delivery_key(alerter, ticket.id),
+                    channel=alerter.name,
+                    target=alerter.target,
+                    payload=alerter.render(case),
+                    ticket_id=ticket.id,
+                )
+                counts["alerts_queued"] += int(uow.deliveries.enqueue(delivery))
+        uow.mentions.set_status(mention.id, MentionStatus.ROUTED)
+
+    return drain(uow, MentionStatus.MATCHED, route_one)
 
 
 def deliver_pending(uow: UnitOfWork, alerters: Mapping[str, Alerter]) -> Counter[str]:

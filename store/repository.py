@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterable, Mapping, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
@@ -37,7 +38,8 @@ class MentionRepository(abc.ABC):
     def get(self, mention_id: int) -> Mention: ...
 
     @abc.abstractmethod
-    def with_status(self, status: MentionStatus, limit: int = 500) -> list[Mention]: ...
+    def with_status(self, status: MentionStatus, limit: int = 500, after_id: int = 0) -> list[Mention]:
+        """Mentions in ``status`` with an id above ``after_id``, oldest first."""
 
     @abc.abstractmethod
     def set_status(self, mention_id: int, status: MentionStatus, error: str | None = None) -> None: ...
@@ -166,3 +168,29 @@ class UnitOfWork(abc.ABC):
 
     @abc.abstractmethod
     def rollback(self) -> None: ...
+
+
+MentionHandler = Callable[[UnitOfWork, Mention, Counter[str]], None]
+
+
+def drain(
+    uow: UnitOfWork, status: MentionStatus, handle: MentionHandler, *, batch: int = 200, limit: int | None = None
+) -> Counter[str]:
+    """Hand every mention waiting in ``status`` to ``handle``, one transaction a batch, until none is left.
+
+    ``handle`` moves each mention on (to the next status or FAILED) and counts what it did. The pass walks ids
+    upwards, so a mention a faulty handler leaves where it was is not handed over again in the same pass.
+    """
+    counts: Counter[str] = Counter()
+    last_id, handed = 0, 0
+    while limit is None or handed < limit:
+        size = batch if limit is None else min(batch, limit - handed)
+        with uow:
+            mentions = uow.mentions.with_status(status, limit=size, after_id=last_id)
+            if not mentions:
+                break
+            for mention in mentions:
+                handle(uow, mention, counts)
+            uow.commit()
+        last_id, handed = mentions[-1].id, handed + len(mentions)
+    return counts

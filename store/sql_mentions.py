@@ -80,8 +80,13 @@ class SqlAlchemyMentionRepository(repo.MentionRepository):
             raise StoreError(f"no mention with id {mention_id}")
         return _to_mention(row)
 
-    def with_status(self, status: MentionStatus, limit: int = 500) -> list[Mention]:
-        stmt = select(MentionRow).where(MentionRow.status == status.value).order_by(MentionRow.id).limit(limit)
+    def with_status(self, status: MentionStatus, limit: int = 500, after_id: int = 0) -> list[Mention]:
+        stmt = (
+            select(MentionRow)
+            .where(MentionRow.status == status.value, MentionRow.id > after_id)
+            .order_by(MentionRow.id)
+            .limit(limit)
+        )
         return [_to_mention(r) for r in self.session.scalars(stmt)]
 
     def set_status(self, mention_id: int, status: MentionStatus, error: str | None = None) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -18,11 +19,13 @@ from store.model import (
     Delivery,
     DeliveryStatus,
     Label,
+    Mention,
     MentionStatus,
     RawMention,
     Ticket,
     Urgency,
 )
+from store.repository import UnitOfWork, drain
 from store.sqlalchemy import SqlAlchemyUnitOfWork
 
 ISTANBUL = timezone(timedelta(hours=3))
@@ -235,3 +238,26 @@ def test_brands_and_sources_follow_the_configuration(engine: Engine) -> None:
         sources = dict(conn.execute(text("SELECT name, enabled FROM sources")).all())
     assert {k: bool(v) for k, v in brands.items()} == {"Kuzey Telekom": True, "Deniz GSM": True}
     assert {k: bool(v) for k, v in sources.items()} == {"sikayetvar": False, "eksisozluk": False}
+
+
+def test_drain_hands_each_mention_over_once_and_respects_the_limit(engine: Engine) -> None:
+    uow = SqlAlchemyUnitOfWork(engine)
+    with uow:
+        uow.mentions.add_many([raw(str(i)) for i in range(5)])
+        uow.commit()
+    seen: list[int] = []
+
+    def forgetful(uow: UnitOfWork, mention: Mention, counts: Counter[str]) -> None:
+        seen.append(mention.id)  # leaves the mention NEW: a faulty handler
+        counts["seen"] += 1
+
+    assert drain(uow, MentionStatus.NEW, forgetful, batch=2) == {"seen": 5}
+    assert sorted(seen) == sorted(set(seen))
+
+    def analyse(uow: UnitOfWork, mention: Mention, counts: Counter[str]) -> None:
+        uow.mentions.set_status(mention.id, MentionStatus.ANALYZED)
+        counts["moved"] += 1
+
+    assert drain(uow, MentionStatus.NEW, analyse, batch=2, limit=3) == {"moved": 3}
+    with uow:
+        assert uow.mentions.count_by_status() == {"new": 2, "analyzed": 3}

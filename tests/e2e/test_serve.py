@@ -1,0 +1,55 @@
+"""`kulak serve` runs the pipeline on its schedule straight away and stops cleanly on SIGTERM."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from loopback.sikayetvar import SikayetvarSite, load_sample
+from loopback.slack import SlackServer
+
+KULAK = Path(sys.executable).with_name("kulak")
+
+
+def test_serve_runs_at_once_and_stops_on_sigterm(tmp_path: Path) -> None:
+    complaints = [c for c in load_sample() if c.brand_slug == "mavi-kargo"]
+    with SikayetvarSite(complaints) as site, SlackServer() as slack:
+        config = tmp_path / "kulak.toml"
+        config.write_text(
+            '[[brands]]\nname = "Mavi Kargo"\nsources = { sikayetvar = "mavi-kargo" }\n'
+            f'[store]\nsqlite_path = "{tmp_path / "kulak.db"}"\n'
+            f'[sources.sikayetvar]\nbase_url = "{site.url}"\nlist_delay = [0.0, 0.0]\npage_delay = [0.0, 0.0]\n'
+            f'[slack]\nbase_url = "{slack.url}/api/"\n[schedule]\nevery_minutes = 60\n',
+            encoding="utf-8",
+        )
+        env = {k: v for k, v in os.environ.items() if not k.startswith("KULAK_")}
+        env["KULAK_SLACK_TOKEN"] = SlackServer.DEFAULT_TOKEN
+        service = subprocess.Popen(
+            [str(KULAK), "--config", str(config), "serve"],
+            env=env,
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            deadline = time.monotonic() + 120
+            while not slack.posted() and time.monotonic() < deadline and service.poll() is None:
+                time.sleep(0.2)
+            assert slack.posted(), "the first scheduled run did not alert within two minutes"
+            time.sleep(1.0)  # let the run finish its deliveries
+            service.send_signal(signal.SIGTERM)
+            _, stderr = service.communicate(timeout=60)
+        finally:
+            if service.poll() is None:
+                service.kill()
+                service.wait()
+    assert service.returncode == 0, stderr
+    assert "Traceback" not in stderr
+    assert "stopping after the current run" in stderr
+    posted = len(slack.posted())
+    assert 0 < posted < len(complaints)  # the thanks and questions were not alerted
