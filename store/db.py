@@ -20,8 +20,10 @@ def make_engine(url: str) -> Engine:
     """An engine for ``url``; SQLite files get WAL, foreign keys and a busy timeout."""
     try:
         parsed = make_url(url)
-    except ArgumentError as exc:
-        raise ConfigError(f"not a database URL: {exc}", key="KULAK_DATABASE_URL") from None
+    except ArgumentError:
+        raise ConfigError(
+            "not a database URL (expected e.g. postgresql+psycopg://user@host/kulak)", key="KULAK_DATABASE_URL"
+        ) from None
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)

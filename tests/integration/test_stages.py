@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
 
 from classifiers.job import analyze_pending, match_pending
 from classifiers.matching import CustomerMatcher
+from config.loader import load_settings
+from config.settings import StoreSettings
 from loopback.slack import SlackServer
 from responders.job import deliver_pending, route_pending
 from responders.routing import TicketRouter
 from responders.slack import SlackAlerter, slack_client
+from scheduler.bootstrap import bootstrap
+from scheduler.pipeline import run_once
 from store.model import Analysis, Brand, Customer, DeliveryStatus, Label, MentionStatus, RawMention, Urgency
 from store.sqlalchemy import SqlAlchemyUnitOfWork
 
@@ -139,3 +145,18 @@ def test_a_channel_the_bot_is_not_in_is_rejected_once(engine: Engine, slack: Sla
     with uow:
         assert uow.deliveries.count_by_status() == {DeliveryStatus.FAILED.value: 1}
     assert slack.posted() == []
+
+
+def test_a_bad_customer_file_is_reported_and_the_run_goes_on(tmp_path: Path, database_url: str) -> None:
+    config = tmp_path / "kulak.toml"
+    config.write_text('[[brands]]\nname = "Kuzey Telekom"\n[customers]\nfile = "customers.csv"\n', encoding="utf-8")
+    (tmp_path / "customers.csv").write_text("external_id,name,phone\nC-1,Ayşe,not-a-phone\n", encoding="utf-8")
+    settings = replace(load_settings(config, env={}), store=StoreSettings(database_url=database_url))
+    app = bootstrap(settings, sources=[], alerters=[])
+    with app.uow:
+        app.uow.mentions.add_many([mention("1", "Kuzey Telekom faturamı iki kez kesti, rezalet!")])
+        app.uow.commit()
+    report = run_once(app)
+    assert report.customers == {"customer_file_errors": 1}
+    assert report.analyzed == {"analyzed": 1} and report.routed["tickets_opened"] == 1
+    app.engine.dispose()
