@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Union, get_args, get_origin, get_type_hints
 
-from config.settings import Settings
+from config.settings import Settings, parse_duration
 from store.errors import ConfigError
 
 ENV_PREFIX = "KULAK_"
@@ -99,10 +99,14 @@ def _build(cls: type[Any], data: Any, source: str, prefix: str) -> Any:
         raise ConfigError(f"expected a table, got {_describe(data)}", source=source, key=prefix or "(top level)")
     hints = get_type_hints(cls)
     fields = {f.name: f for f in dataclasses.fields(cls) if not f.metadata.get("internal")}
+    extra = next((f.name for f in dataclasses.fields(cls) if f.metadata.get("extra")), None)
     kwargs: dict[str, Any] = {}
     for key, value in data.items():
         where = f"{prefix}.{key}" if prefix else key
         f = fields.get(key)
+        if f is None and extra is not None:  # a key of the component's own, checked by the component
+            kwargs.setdefault(extra, {})[key] = value
+            continue
         if f is None:
             known = ", ".join(sorted(fields))
             raise ConfigError(f"unknown key; expected one of: {known}", source=source, key=where)
@@ -114,6 +118,14 @@ def _build(cls: type[Any], data: Any, source: str, prefix: str) -> Any:
             )
         kwargs[key] = _convert(hints[key], value, source, where)
     return cls(**kwargs)
+
+
+def build_section(cls: type[Any], data: Any, source: str, prefix: str) -> Any:
+    """``data`` (a TOML table) as the dataclass ``cls``, with errors naming ``source`` and ``prefix.key``.
+
+    For components that own their keys (a source type's options): they check them when they are built.
+    """
+    return _build(cls, data, source, prefix)
 
 
 def _convert(tp: Any, value: Any, source: str, where: str) -> Any:
@@ -180,21 +192,50 @@ def _check(settings: Settings, source: str) -> None:
                 raise ConfigError(
                     f"expected a hashtag starting with #, got {tag!r}", source=source, key=f"{key}.hashtags[{j}]"
                 )
-    sv = settings.sources.sikayetvar
-    for name in ("list_delay", "page_delay", "backoff"):
-        low, high = getattr(sv, name)
-        if low < 0 or high < low:
-            raise ConfigError(
-                "expected [min, max] with 0 <= min <= max", source=source, key=f"sources.sikayetvar.{name}"
-            )
-    if sv.max_pages < 1:
-        raise ConfigError("expected at least 1", source=source, key="sources.sikayetvar.max_pages")
+    _check_sources(settings, source)
     if settings.schedule.every_minutes < 1:
         raise ConfigError("expected at least 1", source=source, key="schedule.every_minutes")
     if settings.log.level.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
         raise ConfigError("expected DEBUG, INFO, WARNING or ERROR", source=source, key="log.level")
     if not 0.0 <= settings.tickets.min_sentiment_score <= 1.0:
         raise ConfigError("expected a number from 0 to 1", source=source, key="tickets.min_sentiment_score")
+
+
+def _check_sources(settings: Settings, source: str) -> None:
+    names: set[str] = set()
+    brands = {b.name for b in settings.brands}
+    for i, conf in enumerate(settings.sources):
+        key = f"sources[{i}]"
+        if not conf.name.strip():
+            raise ConfigError("every source needs a name", source=source, key=f"{key}.name")
+        if conf.name in names:
+            raise ConfigError(f"source name {conf.name!r} is used twice", source=source, key=f"{key}.name")
+        names.add(conf.name)
+        if not conf.type.strip():
+            raise ConfigError("every source needs a type", source=source, key=f"{key}.type")
+        for j, brand in enumerate(conf.brands):
+            if brand not in brands:
+                raise ConfigError(f"no [[brands]] table is named {brand!r}", source=source, key=f"{key}.brands[{j}]")
+        for name in ("interval", "silence"):
+            try:
+                parse_duration(getattr(conf, name))
+            except ValueError as exc:
+                raise ConfigError(str(exc), source=source, key=f"{key}.{name}") from None
+        low, high = conf.delay
+        if low < 0 or high < low:
+            raise ConfigError("expected [min, max] with 0 <= min <= max", source=source, key=f"{key}.delay")
+        for name in ("concurrency", "max_pages", "max_failures"):
+            if getattr(conf, name) < 1:
+                raise ConfigError("expected at least 1", source=source, key=f"{key}.{name}")
+        if conf.timeout <= 0:
+            raise ConfigError("expected more than 0", source=source, key=f"{key}.timeout")
+    crawl = settings.crawl
+    if crawl.retries < 0 or crawl.backoff < 0 or crawl.max_wait < 0 or crawl.max_page_bytes < 1024:
+        raise ConfigError(
+            "expected retries, backoff and max_wait of 0 or more and max_page_bytes of at least 1024",
+            source=source,
+            key="crawl",
+        )
 
 
 def resolve_path(settings: Settings, relative: str) -> Path:

@@ -10,9 +10,14 @@ from typing import Any, get_args, get_origin, get_type_hints
 from store.model import Brand
 
 
-def doc(text: str, *, default: Any = None, secret_env: str | None = None, factory: Any = None) -> Any:
-    """A dataclass field with its documentation (and, for secrets, the one env variable that sets it)."""
-    meta = {"doc": text, "secret_env": secret_env}
+def doc(
+    text: str, *, default: Any = None, secret_env: str | None = None, factory: Any = None, per_brand: bool = False
+) -> Any:
+    """A dataclass field with its documentation (and, for secrets, the one env variable that sets it).
+
+    ``per_brand`` marks a table keyed by brand name (a source's slugs, app ids): unknown brands are errors.
+    """
+    meta = {"doc": text, "secret_env": secret_env, "per_brand": per_brand}
     if factory is not None:
         return field(default_factory=factory, metadata=meta)
     return field(default=default, metadata=meta)
@@ -28,9 +33,6 @@ class BrandSettings:
     context: tuple[str, ...] = doc("Words that make an ambiguous alias mean the brand.", factory=tuple)
     exclude: tuple[str, ...] = doc('Phrases that veto a mention ("getir götür").', factory=tuple)
     competitor: bool = doc("Tracked for share of voice; never ticketed or alerted.", default=False)
-    sources: dict[str, str] = doc(
-        'Where the brand lives on each source: source name -> slug or query (sikayetvar = "getir").', factory=dict
-    )
 
     def to_brand(self) -> Brand:
         return Brand(
@@ -42,7 +44,6 @@ class BrandSettings:
             context=self.context,
             exclude=self.exclude,
             competitor=self.competitor,
-            sources=tuple(sorted(self.sources.items())),
         )
 
 
@@ -56,34 +57,68 @@ class StoreSettings:
     )
 
 
+DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(text: str) -> float:
+    """Seconds in "90s", "10m", "2h" or "3d"; ValueError otherwise."""
+    text = text.strip()
+    unit = DURATION_UNITS.get(text[-1:].lower())
+    if unit is None or not text[:-1].replace(".", "", 1).isdigit():
+        raise ValueError(f'expected a duration like "90s", "10m", "2h" or "3d", got {text!r}')
+    return float(text[:-1]) * unit
+
+
 @dataclass(frozen=True)
-class SikayetvarSettings:
-    enabled: bool = doc("Crawl Şikayetvar for every brand that names a sikayetvar slug.", default=True)
-    base_url: str = doc(
-        "Site root; point it elsewhere only for a local copy or a test server.", default="https://www.sikayetvar.com"
+class SourceSettings:
+    """One ``[[sources]]`` table; keys not listed here are the type's own and land in ``options``."""
+
+    name: str = doc("Unique name of this source (crawl state and health are kept under it).", default="")
+    type: str = doc(
+        "What it is: sikayetvar, eksisozluk, trustpilot, x, reddit, appstore, googleplay, rss, mastodon, bluesky.",
+        default="",
     )
-    max_pages: int = doc("List pages read per brand and crawl, newest first.", default=3)
-    list_delay: tuple[float, float] = doc(
-        "Seconds to wait between list pages, drawn from [min, max].", default=(2.0, 3.5)
-    )
-    page_delay: tuple[float, float] = doc(
-        "Seconds to wait between complaint pages, drawn from [min, max].", default=(1.2, 2.2)
-    )
-    backoff: tuple[float, float] = doc(
-        "Seconds to back off after HTTP 429, drawn from [min, max].", default=(45.0, 75.0)
-    )
-    fetch_details: bool = doc(
-        "Open each new complaint for its full text (list cards hold only a preview).", default=True
-    )
+    brands: tuple[str, ...] = doc("Brand names it watches (from [[brands]]); empty means all.", factory=tuple)
+    enabled: bool = doc("Set false to keep the table but not crawl it.", default=True)
+    interval: str = doc('How often it is crawled, e.g. "10m", "1h" (at most once per pipeline run).', default="15m")
+    base_url: str = doc("Site or API root; empty means the real one. Change for a mirror, proxy or test.", default="")
+    delay: tuple[float, float] = doc("Seconds between two requests, drawn from [min, max].", default=(1.0, 2.0))
+    concurrency: int = doc("Requests in flight at once.", default=1)
+    max_pages: int = doc("Pages read per brand and crawl at most, newest first.", default=3)
     timeout: float = doc("Seconds before one request is given up.", default=30.0)
-    user_agent: str = doc(
-        "User-Agent header sent to the site.", default="Mozilla/5.0 (compatible; Kulak/0.1; social-care listener)"
-    )
+    max_failures: int = doc("Failed runs in a row before doctor and the ops alert report the source.", default=3)
+    silence: str = doc('No new mention for this long is reported as silence, e.g. "2d".', default="2d")
+    options: dict[str, Any] = field(default_factory=dict, metadata={"doc": "", "internal": True, "extra": True})
+
+    @property
+    def interval_seconds(self) -> float:
+        return parse_duration(self.interval)
+
+    @property
+    def silence_seconds(self) -> float:
+        return parse_duration(self.silence)
 
 
 @dataclass(frozen=True)
-class SourcesSettings:
-    sikayetvar: SikayetvarSettings = doc("Şikayetvar complaint site.", factory=SikayetvarSettings)
+class CrawlSettings:
+    contact_url: str = doc(
+        "Where a site owner can reach you; sent in every User-Agent.", default="https://github.com/kulak-dev/kulak"
+    )
+    user_agent: str = doc(
+        "User-Agent sent to every site and API; {contact} is replaced by contact_url.",
+        default="Kulak/0.2 (social-care listener; +{contact})",
+    )
+    retries: int = doc("Tries again after a timeout or a 5xx, waiting longer each time.", default=3)
+    backoff: float = doc("Seconds before the first retry; doubled each time, with jitter.", default=2.0)
+    max_wait: float = doc(
+        "Longest wait (seconds) a 429 or rate-limit reset may ask for within a run; longer ends the run.",
+        default=300.0,
+    )
+    max_page_bytes: int = doc("Pages larger than this many bytes are refused and counted.", default=10_000_000)
+    robots: bool = doc("Obey robots.txt on HTML sites.", default=True)
+
+    def agent(self) -> str:
+        return self.user_agent.replace("{contact}", self.contact_url)
 
 
 @dataclass(frozen=True)
@@ -95,6 +130,7 @@ class SlackSettings:
     token: str | None = doc(
         "Bot token (xoxb-...); Slack is off without it and alerts print instead.", secret_env="KULAK_SLACK_TOKEN"
     )
+    ops_channel: str = doc("Channel for operators: sources that keep failing or fall silent.", default="#kulak-ops")
 
 
 @dataclass(frozen=True)
@@ -124,7 +160,8 @@ class LogSettings:
 class Settings:
     brands: tuple[BrandSettings, ...] = doc("The brands to listen for ([[brands]] tables).", factory=tuple)
     store: StoreSettings = doc("Database.", factory=StoreSettings)
-    sources: SourcesSettings = doc("Sources and how politely to crawl them.", factory=SourcesSettings)
+    sources: tuple[SourceSettings, ...] = doc("Where mentions come from ([[sources]] tables).", factory=tuple)
+    crawl: CrawlSettings = doc("How politely every source is crawled.", factory=CrawlSettings)
     slack: SlackSettings = doc("Slack alerts.", factory=SlackSettings)
     tickets: TicketSettings = doc("Which mentions open tickets and where they go.", factory=TicketSettings)
     customers: CustomersSettings = doc("Customer records to match mentions against.", factory=CustomersSettings)

@@ -1,4 +1,4 @@
-"""The crawl stage: ask each source about each brand, store what is new, remember where it stopped."""
+"""The crawl stage: ask each due source about each brand it watches, store what is new, record its health."""
 
 from __future__ import annotations
 
@@ -6,28 +6,43 @@ import logging
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
-from crawlers.base import CrawlResult, Source
-from store.errors import NotConfigured, SourceError
-from store.model import Brand, RawMention
+from crawlers.base import FAILED, FETCHED, PARSE_FAILURES, REQUESTS, CrawlResult, Source
+from store.errors import NotConfigured, SourceError, StoreError
+from store.model import Brand, RawMention, SourceRun
 from store.repository import UnitOfWork
 
 log = logging.getLogger(__name__)
+Clock = Callable[[], datetime]
 
 
 @dataclass
 class CrawlReport:
-    """What one crawl pass did, by source and brand."""
+    """What one crawl pass did, by source and brand ("source:brand" keys) and by source."""
 
     added: Counter[str] = field(default_factory=Counter)
     duplicates: Counter[str] = field(default_factory=Counter)
     failed: dict[str, str] = field(default_factory=dict)
     stats: Counter[str] = field(default_factory=Counter)
     collected: list[RawMention] = field(default_factory=list)
+    runs: list[SourceRun] = field(default_factory=list)
+    not_due: list[str] = field(default_factory=list)
 
     @property
     def total_added(self) -> int:
         return sum(self.added.values())
+
+
+def is_due(uow: UnitOfWork, source: Source, now: datetime) -> bool:
+    """Whether the source's interval has passed since its last crawl began (a tenth of it, up to 60 s, early)."""
+    with uow:
+        last = uow.source_runs.recent(source.name, 1)
+    if not last:
+        return True
+    interval = source.config.interval
+    slack = min(60.0, interval / 10)
+    return now - last[0].started_at >= timedelta(seconds=interval - slack)
 
 
 def crawl_all(
@@ -36,21 +51,72 @@ def crawl_all(
     brands: Sequence[Brand],
     *,
     dry_run: bool = False,
+    only_due: bool = False,
     on_result: Callable[[CrawlResult], None] | None = None,
+    clock: Clock = lambda: datetime.now(UTC),
 ) -> CrawlReport:
-    """Crawl every (source, brand) pair the brand has a key for; one pair failing does not stop the rest."""
+    """Crawl every source (only those due, with ``only_due``); one source or brand failing stops nothing else."""
     report = CrawlReport()
     for source in sources:
-        for brand in brands:
-            if brand.source_key(source.name) is None:
-                continue
-            pair = f"{source.name}:{brand.name}"
-            try:
-                crawl_one(uow, source, brand, report, dry_run=dry_run, on_result=on_result)
-            except (SourceError, NotConfigured) as exc:
-                log.warning("crawl of %s failed: %s", pair, exc, extra={"source": source.name, "brand": brand.name})
-                report.failed[pair] = f"{type(exc).__name__}: {exc}"
+        if only_due and not is_due(uow, source, clock()):
+            report.not_due.append(source.name)
+            continue
+        crawl_source(uow, source, brands, report, dry_run=dry_run, on_result=on_result, clock=clock)
     return report
+
+
+def crawl_source(
+    uow: UnitOfWork,
+    source: Source,
+    brands: Sequence[Brand],
+    report: CrawlReport,
+    *,
+    dry_run: bool = False,
+    on_result: Callable[[CrawlResult], None] | None = None,
+    clock: Clock = lambda: datetime.now(UTC),
+) -> SourceRun:
+    """Crawl one source for every brand it watches and record the run (unless ``dry_run``)."""
+    started = clock()
+    counts: Counter[str] = Counter()
+    errors: list[str] = []
+    for brand in brands:
+        if not source.watches(brand):
+            continue
+        pair = f"{source.name}:{brand.name}"
+        try:
+            result = crawl_one(uow, source, brand, report, dry_run=dry_run, on_result=on_result)
+        except (SourceError, NotConfigured) as exc:
+            log.warning("crawl of %s failed: %s", pair, exc, extra={"source": source.name, "brand": brand.name})
+            report.failed[pair] = f"{type(exc).__name__}: {exc}"
+            errors.append(f"{brand.name}: {type(exc).__name__}: {exc}")
+            continue
+        counts.update(result.stats)
+        counts["new"] += report.added[pair]
+        counts["duplicates"] += report.duplicates[pair]
+    run = SourceRun(
+        source=source.name,
+        started_at=started,
+        finished_at=clock(),
+        ok=not errors,
+        error="; ".join(errors)[:2000] or None,
+        requests=counts[REQUESTS],
+        fetched=counts[FETCHED],
+        new=counts["new"],
+        duplicates=counts["duplicates"],
+        failed=counts[FAILED],
+        parse_failures=counts[PARSE_FAILURES],
+    )
+    report.runs.append(run)
+    if counts[PARSE_FAILURES]:
+        log.warning("%s: %d page(s) or item(s) could not be read", source.name, counts[PARSE_FAILURES])
+    if not dry_run:
+        try:
+            with uow:
+                uow.source_runs.record(run)
+                uow.commit()
+        except StoreError as exc:  # the mentions are stored already; losing one health row is not worth a crash
+            log.error("could not record the run of %s: %s", source.name, exc)
+    return run
 
 
 def crawl_one(
@@ -61,7 +127,7 @@ def crawl_one(
     *,
     dry_run: bool = False,
     on_result: Callable[[CrawlResult], None] | None = None,
-) -> None:
+) -> CrawlResult:
     pair = f"{source.name}:{brand.name}"
     with uow:
         state = uow.crawl_state.get(source.name, brand.name)
@@ -71,7 +137,7 @@ def crawl_one(
         on_result(result)
     if dry_run:
         report.collected.extend(result.mentions)
-        return
+        return result
     with uow:
         outcome = uow.mentions.add_many(result.mentions)
         uow.crawl_state.save(result.state)
@@ -80,3 +146,4 @@ def crawl_one(
     report.added[pair] += outcome.added
     report.duplicates[pair] += outcome.duplicates
     log.info("crawled %s: %d new, %d already stored", pair, outcome.added, outcome.duplicates)
+    return result

@@ -16,8 +16,9 @@ from email.utils import parsedate_to_datetime
 from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING, Any
 
+from crawlers.base import SourceConfig
 from store import errors
-from store.errors import KulakError, SourceBlocked, SourceError, SourceRateLimited
+from store.errors import KulakError, SourceBlocked, SourceError, SourceParseError, SourceRateLimited
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -32,10 +33,59 @@ BASE_SETTINGS: dict[str, Any] = {
     "REMOTE_CONTROL_ENABLED": False,  # Scrapy 2.19's code-running HTTP server: never in a service
     "LOG_LEVEL": "WARNING",
     "TWISTED_REACTOR": "twisted.internet.asyncioreactor.AsyncioSelectorReactor",
-    # 429 is PoliteDownloaderMiddleware's to handle (backoff, Retry-After); RetryMiddleware keeps the 5xx.
-    "RETRY_HTTP_CODES": [500, 502, 503, 504, 522, 524, 408],
+    # PoliteDownloaderMiddleware retries 5xx and timeouts with growing waits and handles 429; Scrapy's own
+    # RetryMiddleware would retry at once, so it is off.
+    "RETRY_ENABLED": False,
     "DOWNLOADER_MIDDLEWARES": {"crawlers.scrapy_run.PoliteDownloaderMiddleware": 560},
+    "AUTOTHROTTLE_ENABLED": True,
+    "AUTOTHROTTLE_MAX_DELAY": 60.0,
 }
+RETRY_STATUSES = frozenset({500, 502, 503, 504, 522, 524, 408})
+
+
+def polite_settings(config: SourceConfig, *, log_level: str = "WARNING") -> dict[str, Any]:
+    """Scrapy settings for one configured HTML source: robots.txt, delays, AutoThrottle, retries, size cap."""
+    low, high = config.delay
+    return {
+        "USER_AGENT": config.user_agent,
+        "ROBOTSTXT_OBEY": config.robots,
+        "CONCURRENT_REQUESTS": config.concurrency,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": config.concurrency,
+        # Scrapy draws each wait from DOWNLOAD_DELAY * (1 +- jitter): the middle of [min, max] and its spread.
+        "DOWNLOAD_DELAY": (low + high) / 2,
+        "DOWNLOAD_DELAY_JITTER": (high - low) / (high + low) if high > 0 else 0.0,
+        "AUTOTHROTTLE_START_DELAY": low,
+        "AUTOTHROTTLE_TARGET_CONCURRENCY": float(config.concurrency),
+        "DOWNLOAD_TIMEOUT": config.timeout,
+        "DOWNLOAD_MAXSIZE": config.max_bytes,
+        "DOWNLOAD_WARNSIZE": 0,
+        "KULAK_RETRIES": config.retries,
+        "KULAK_RETRY_BACKOFF": config.backoff,
+        "KULAK_MAX_RETRY_AFTER": config.max_wait,
+        "LOG_LEVEL": log_level,
+    }
+
+
+def failure_reason(failure: Failure) -> str:
+    """A short reason for a failed request: the HTTP status, robots.txt, a size cap, or the error."""
+    value = failure.value
+    response = getattr(value, "response", None)  # HttpError carries the response
+    if response is not None:
+        return f"HTTP {response.status}"
+    text = str(value)
+    if "robots.txt" in text:
+        return "robots.txt forbids it"
+    return f"{type(value).__name__}: {text}"[:300]
+
+
+def failure_error(failure: Failure, what: str) -> SourceError:
+    """The SourceError a failed request means: robots.txt is a block, a page over the size cap a parse error."""
+    reason = failure_reason(failure)
+    if reason == "robots.txt forbids it":
+        return SourceBlocked(f"{what}: robots.txt forbids it")
+    if "maxsize" in reason.lower() or "max size" in reason.lower():
+        return SourceParseError(f"{what}: larger than the page size limit")
+    return SourceError(f"{what} failed: {reason}")
 
 
 @dataclass
@@ -230,8 +280,12 @@ class PoliteDownloaderMiddleware:
         tries: int = 2,
         max_retry_after: float = 300.0,
         block_statuses: frozenset[int] = frozenset({403}),
+        retries: int = 3,
+        retry_backoff: float = 2.0,
     ) -> None:
         self.crawler = crawler
+        self.retries = retries
+        self.retry_backoff = retry_backoff
         self.backoff = backoff
         self.tries = tries
         self.max_retry_after = max_retry_after
@@ -248,6 +302,8 @@ class PoliteDownloaderMiddleware:
             tries=s.getint("KULAK_BACKOFF_TRIES", 2),
             max_retry_after=s.getfloat("KULAK_MAX_RETRY_AFTER", 300.0),
             block_statuses=frozenset(int(x) for x in s.getlist("KULAK_BLOCK_STATUSES", [403])),
+            retries=s.getint("KULAK_RETRIES", 3),
+            retry_backoff=s.getfloat("KULAK_RETRY_BACKOFF", 2.0),
         )
 
     async def process_request(self, request: Request, spider: Any = None) -> None:
@@ -265,6 +321,8 @@ class PoliteDownloaderMiddleware:
             stats.inc_value("kulak/blocked")
             abort_crawl(self.crawler, SourceBlocked(f"{response.url} answered HTTP {response.status}"))
             raise IgnoreRequest(f"blocked: HTTP {response.status}")
+        if response.status in RETRY_STATUSES:
+            return await self._retry(request, f"HTTP {response.status}") or response
         if response.status != 429:
             return response
         tries = int(request.meta.get("kulak_429_tries", 0))
@@ -278,6 +336,27 @@ class PoliteDownloaderMiddleware:
         stats.inc_value("kulak/backoff")
         await asyncio.sleep(wait)
         return request.replace(dont_filter=True, meta={**request.meta, "kulak_429_tries": tries + 1})
+
+    async def process_exception(self, request: Request, exception: BaseException, spider: Any = None) -> Request | None:
+        from twisted.internet import error as tx
+        from twisted.web._newclient import ResponseFailed
+
+        transient = (tx.TimeoutError, tx.TCPTimedOutError, tx.ConnectionRefusedError, tx.ConnectionLost, ResponseFailed)
+        if isinstance(exception, transient):
+            return await self._retry(request, type(exception).__name__)
+        return None
+
+    async def _retry(self, request: Request, why: str) -> Request | None:
+        """The request again after ``retry_backoff * 2**n`` seconds with jitter; None when out of tries."""
+        tries = int(request.meta.get("kulak_retries", 0))
+        if tries >= self.retries:
+            return None
+        wait = self.retry_backoff * 2**tries * random.uniform(1.0, 1.5)
+        log.warning("%s from %s; trying again in %.1f s", why, request.url, wait)
+        assert self.crawler.stats is not None
+        self.crawler.stats.inc_value("kulak/retries")
+        await asyncio.sleep(wait)
+        return request.replace(dont_filter=True, meta={**request.meta, "kulak_retries": tries + 1})
 
 
 def _retry_after(value: bytes | None) -> float | None:

@@ -1,28 +1,42 @@
-"""Şikayetvar's markup, generation B with generation A as fallback, read into plain values (no Scrapy here)."""
+"""Şikayetvar's markup, generations B, A and C tried in that order on each page, read into plain values (no Scrapy)."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
 from parsel import Selector
 
-# Generation B (2024-2026) first, then A (2019-2023); each: card selector, title-link selector.
+from crawlers.turkish_dates import fold
+
+# The hooks, one place per generation. B (2024-2026) and A (2019-2023): card selector, title-link selector.
 CARD_MARKUPS = (
     ("B", "article.card-v2", "h2.complaint-title a, h3.complaint-title a"),
     ("A", "article.story-card.complaint-card", "h2.complaint-title > a.complaint-layer, h2.complaint-title a"),
 )
+# C (2026, Tailwind/React) has no classes worth holding on to: cards are plain <article>s whose title link points
+# under the brand's path, the date is an aria-label, and the brand's answers share the complaint's container.
+C_DATE = "span.text-zinc-500[data-base-ui-click-trigger]"
+C_BODY = "article div.selection-share p.wrap-anywhere"
+B_BODY = "div.complaint-detail-description"
+EMPTY_MARKERS = "p.no-result, [data-slot='empty-state']"  # the site saying "no complaints", as opposed to silence
+PAGINATION = "nav.pagination-v2, nav[aria-label='Sayfalama']"
+# Brands open an answer with "Değerli Müşterimiz" / "Sayın Abonemiz" (our customer); complainants never write that.
+BRAND_GREETING = re.compile(r"^(?:degerli|sayin|kiymetli|saygideger)\s+\w+m[iu]z\b")
 _DIGITS = re.compile(r"\d+")
+_OUT_OF_FIVE = re.compile(r"5 üzerinden (\d)|(\d)\s*/\s*5")
 
 
 @dataclass(frozen=True)
 class Card:
-    """One complaint as a brand list shows it."""
+    """One complaint as a list page shows it; ``key`` is its external id (``data-id``, or gen C's title slug)."""
 
-    id: int
+    key: str
     url: str
     title: str
+    id: int | None = None
     author: str = ""
     date_text: str = ""
     views: int | None = None
@@ -32,15 +46,27 @@ class Card:
     resolved: bool = False
     generation: str = "B"
 
+    @property
+    def slug(self) -> str:
+        return slug_of(self.url)
+
 
 @dataclass(frozen=True)
 class ListPage:
-    """The cards of one list page, what was left out and why, and the last page number when the page says."""
+    """The cards of one list page, what was left out and why, and what the page says about paging."""
 
     cards: list[Card]
+    generation: str | None = None  # the markup that was read; None when no parser knew the page
     video_skipped: int = 0
     unparsed: int = 0
     last_page: int | None = None
+    has_next: bool | None = None  # None: the page does not say
+    empty: bool = False  # the page says the list has no complaints
+    truncated: bool = False  # the document ends before </html>: the cards after the cut are missing
+
+    @property
+    def understood(self) -> bool:
+        return self.generation is not None or self.empty
 
 
 @dataclass(frozen=True)
@@ -52,11 +78,18 @@ class Detail:
     reply: str | None = None
     resolved: bool = False
     rating: int | None = None
+    date_text: str = ""
+    generation: str | None = None
 
 
 def normalise(text: str) -> str:
     """Whitespace runs (newlines, indentation, nbsp) as single spaces."""
     return " ".join(text.split())
+
+
+def slug_of(url: str) -> str:
+    """The last path segment of a complaint URL, the title slug the site keeps stable."""
+    return urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1]
 
 
 def _text(node: Selector | None, exclude_class: str | None = None) -> str:
@@ -80,52 +113,125 @@ def _number(text: str | None) -> int | None:
     return int(digits) if digits else None
 
 
+def _segments(url: str) -> list[str]:
+    return [p for p in urlsplit(url).path.split("/") if p]
+
+
 def parse_list_page(html: str, page_url: str) -> ListPage:
-    """The complaint cards of a brand list page, in page order; ``-video`` cards and cards without an id left out."""
+    """The complaint cards of a brand or sub-topic list page, in page order; ``-video`` cards left out."""
     page = Selector(text=html)
-    found = next(((g, page.css(card), link) for g, card, link in CARD_MARKUPS if page.css(card)), None)
-    if found is None:
-        return ListPage(cards=[], last_page=_last_page(page))
-    generation, nodes, link_css = found
+    truncated = "</html>" not in html[-4096:].lower()
+    generation, found = _find_cards(page, page_url)
+    last_close = html.lower().rfind("</article>") if truncated else -1
     cards: list[Card] = []
     video = unparsed = 0
-    for node in nodes:
-        link = _first(node, link_css)
+    for node, link in found:
         href = link.attrib.get("href", "") if link is not None else ""
         if urlsplit(href).path.rstrip("/").endswith("-video"):
             video += 1
             continue
-        card_id = _number(node.attrib.get("data-id") or node.xpath("string(.//@data-id)").get())
-        if not href or card_id is None:
+        if truncated and href and html.rfind(href) > last_close:
+            continue  # the card the cut went through: its text is incomplete, the page failure covers it
+        card = parse_card(node, generation or "", urljoin(page_url, href), link) if href else None
+        if card is None:
             unparsed += 1
             continue
-        cards.append(parse_card(node, generation, card_id, urljoin(page_url, href), _text(link)))
-    return ListPage(cards=cards, video_skipped=video, unparsed=unparsed, last_page=_last_page(page))
+        cards.append(card)
+    next_link = bool(page.css("a[rel~='next']"))
+    return ListPage(
+        cards=cards,
+        generation=generation,
+        video_skipped=video,
+        unparsed=unparsed,
+        last_page=_last_page(page),
+        has_next=True if next_link else (False if page.css(PAGINATION) else None),
+        empty=bool(page.css(EMPTY_MARKERS)),
+        truncated=truncated,
+    )
 
 
-def parse_card(node: Selector, generation: str, card_id: int, url: str, title: str) -> Card:
+def _find_cards(page: Selector, page_url: str) -> tuple[str | None, list[tuple[Selector, Selector | None]]]:
+    for generation, card_css, link_css in CARD_MARKUPS:
+        nodes = page.css(card_css)
+        if nodes:
+            return generation, [(node, _first(node, link_css)) for node in nodes]
+    # Generation C: the brand comes from the page's canonical URL (what was served), else from what was asked.
+    own = _segments(page.css("link[rel='canonical']::attr(href)").get() or page_url)
+    found: list[tuple[Selector, Selector | None]] = [
+        (node, link) for node in page.css("article") if (link := _c_link(node, own)) is not None
+    ]
+    return ("C", found) if found else (None, [])
+
+
+def _c_link(node: Selector, own: list[str]) -> Selector | None:
+    """The card's title link: under ``/{brand}/``, not the list itself, a heading's link preferred."""
+    links = [a for a in node.css("a[href]") if _is_complaint_link(a.attrib["href"], own)]
+    titled = [a for a in links if a.css("h2, h3") or a.xpath("ancestor::h2 | ancestor::h3")]
+    return (titled or links)[0] if links else None
+
+
+def _is_complaint_link(href: str, own: list[str]) -> bool:
+    parts = _segments(href)
+    return bool(own) and len(parts) == 2 and parts[0] == own[0] and parts != own
+
+
+def parse_card(node: Selector, generation: str, url: str, link: Selector | None) -> Card | None:
+    """One card in ``generation``'s markup; None when it lacks what identifies it (B and A need ``data-id``)."""
+    card_id = _number(node.attrib.get("data-id") or node.xpath("string(.//@data-id)").get())
+    if generation == "C":
+        return _card_c(node, url, link, card_id)
+    if card_id is None:
+        return None
     time_node = _first(node, "div.js-tooltip.time, .time")
     date_text = _text(time_node)
     if time_node is not None and not any(ch.isdigit() for ch in date_text):
         date_text = normalise(time_node.attrib.get("title") or time_node.attrib.get("data-original-title") or "")
     upvotes = node.attrib.get("data-upvoter-count")
     return Card(
-        id=card_id,
+        key=str(card_id),
         url=url,
-        title=title,
+        title=_text(link),
+        id=card_id,
         author=_text(_first(node, "span.username")),
         date_text=date_text,
         views=_number(_text(_first(node, "span.js-view-count"))),
         upvotes=_number(upvotes) if upvotes is not None else None,
-        tags=tuple(
-            t.lstrip("#").strip()
-            for t in (_text(a) for a in node.css("div.keyword-container a.sv-model-button"))
-            if t.lstrip("#").strip()
-        ),
+        tags=_tags(_text(a) for a in node.css("div.keyword-container a.sv-model-button")),
         preview=_text(_first(node, "p.complaint-description"), exclude_class="ellipsis-text"),
         resolved=bool(node.css(".solved-badge")),
         generation=generation,
     )
+
+
+def _card_c(node: Selector, url: str, link: Selector | None, card_id: int | None) -> Card | None:
+    slug = slug_of(url)
+    title = _text(link)
+    if not slug or not title:
+        return None
+    views = node.xpath(".//*[contains(text(), 'görüntülenme')]")
+    upvote = node.xpath(".//button[contains(., 'Ben de')]")
+    return Card(
+        key=str(card_id) if card_id is not None else slug,
+        url=url,
+        title=title,
+        id=card_id,
+        author=_text(_first(node, "a[href*='/uye/']")),
+        date_text=normalise(node.css(f"{C_DATE}::attr(aria-label)").get() or ""),
+        views=_number(_text(views[0])) if views else None,
+        upvotes=_number(_text(upvote[0])) if upvote else None,
+        tags=_tags(t for t in (_text(a) for a in node.css("a")) if t.startswith("#")),
+        preview=_text(_first(node, "p")).removesuffix("…").rstrip(),
+        resolved=_says_resolved(node),
+        generation="C",
+    )
+
+
+def _tags(texts: Iterable[str]) -> tuple[str, ...]:
+    return tuple(t.lstrip("#").strip() for t in texts if t.lstrip("#").strip())
+
+
+def _says_resolved(node: Selector) -> bool:
+    return bool(node.xpath(".//*[normalize-space(text())='Çözüldü']"))
 
 
 def _last_page(page: Selector) -> int | None:
@@ -136,18 +242,62 @@ def _last_page(page: Selector) -> int | None:
 
 
 def parse_detail_page(html: str) -> Detail:
-    """The complaint page's title, full body (the brand's reply kept apart), reply, resolved badge and rating."""
+    """The complaint page's title, body (the brand's replies kept apart), replies, outcome; body "" if unknown."""
     page = Selector(text=html)
-    body = _text(_first(page, "div.complaint-detail-description"), exclude_class="complaint-reply-container")
+    if page.css(B_BODY):
+        return _detail_b(page)
+    if page.css(C_BODY):
+        return _detail_c(page)
+    return Detail(title=_text(_first(page, "h1")), body="")
+
+
+def _detail_b(page: Selector) -> Detail:
+    """Generations B and A share the complaint-detail markup."""
+    body = _text(_first(page, B_BODY), exclude_class="complaint-reply-container")
     replies = [_text(_first(node, ".reply-content") or node) for node in page.css("div.complaint-reply-container")]
-    badge = _text(_first(page, "div.solved-badge"))
     return Detail(
         title=_text(_first(page, "h1.complaint-detail-title")),
         body=body,
         reply="\n\n".join(r for r in replies if r) or None,
-        resolved="çözüldü" in badge.replace("Ç", "ç").lower(),
+        resolved="cozuldu" in fold(_text(_first(page, "div.solved-badge"))),
         rating=_rating(page),
+        date_text=_text(_first(page, "div.js-tooltip.time")),
+        generation="B",
     )
+
+
+def _detail_c(page: Selector) -> Detail:
+    body, replies = split_reply([_text(p) for p in page.css(C_BODY)])
+    article = page.css("article:has(div.selection-share)")[0]
+    rated = [m for m in map(_OUT_OF_FIVE.search, article.xpath(".//@aria-label").getall()) if m]
+    rating = int(rated[0].group(1) or rated[0].group(2)) if rated else None
+    return Detail(
+        title=_text(_first(article, "h1") or _first(page, "h1")),
+        body=" ".join(body),
+        reply="\n\n".join(replies) or None,
+        resolved=_says_resolved(article),
+        rating=rating if rating is not None and 1 <= rating <= 5 else None,
+        date_text=normalise(article.css(f"{C_DATE}::attr(aria-label)").get() or ""),
+        generation="C",
+    )
+
+
+def split_reply(paragraphs: list[str]) -> tuple[list[str], list[str]]:
+    """Complaint paragraphs and brand replies (one string each) from one container, told apart by the greeting.
+
+    The complaint comes first; each paragraph opening with a brand greeting starts a reply, and the paragraphs
+    after it belong to that reply (a complainant's later follow-up cannot be told from the brand's text).
+    """
+    body: list[str] = []
+    replies: list[list[str]] = []
+    for text in (p for p in paragraphs if p):
+        if body and BRAND_GREETING.match(fold(text)):
+            replies.append([text])
+        elif replies:
+            replies[-1].append(text)
+        else:
+            body.append(text)
+    return body, [" ".join(r) for r in replies]
 
 
 def _rating(page: Selector) -> int | None:

@@ -17,6 +17,7 @@ _DATE = re.compile(
     r"(?:\s*,?\s*(?:saat\s+)?(?P<hour>\d{1,2})[:.](?P<minute>\d{2}))?",
     re.IGNORECASE,
 )
+_ISO = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
 
 
 def fold(text: str) -> str:
@@ -71,3 +72,18 @@ def parse_turkish_datetime(
                 continue
         return when
     return None
+
+
+def parse_site_datetime(text: str, now: datetime, *, tz: ZoneInfo = ISTANBUL) -> datetime | None:
+    """An ISO 8601 timestamp (as machine-readable attributes carry) or else a Turkish date, aware; None if neither.
+
+    An ISO timestamp without an offset is taken as ``tz`` local time, as the site shows it.
+    """
+    stripped = text.strip()
+    if _ISO.match(stripped):
+        try:
+            when = datetime.fromisoformat(stripped.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        return when if when.tzinfo is not None else when.replace(tzinfo=tz)
+    return parse_turkish_datetime(text, now, tz=tz)

@@ -9,17 +9,17 @@ from typing import IO
 
 from sqlalchemy import Engine
 
-import crawlers.sikayetvar  # noqa: F401 - registers the source
 from classifiers.base import analyzer_class
 from classifiers.job import TextAnalyzer
 from classifiers.matching import CustomerMatcher
 from config.settings import Settings
-from crawlers.base import SOURCES, Source
+from crawlers.base import Source
+from crawlers.catalog import source_types
 from responders.alerts import Alerter
 from responders.routing import TicketRouter
 from responders.slack import ConsoleAlerter, SlackAlerter
 from store import db
-from store.errors import NotConfigured
+from store.errors import ConfigError, NotConfigured
 from store.repository import UnitOfWork
 from store.sqlalchemy import SqlAlchemyUnitOfWork
 
@@ -36,32 +36,51 @@ class App:
     matcher: CustomerMatcher
     router: TicketRouter
     alerters: list[Alerter]
+    ops_alerters: list[Alerter]
 
 
-def build_sources(settings: Settings, only: str | None = None) -> list[Source]:
-    """Every registered source that does not switch itself off; one "Enabled sources" line says which."""
-    if only is not None and only not in SOURCES:
-        raise NotConfigured(f"unknown source {only!r}; known: {', '.join(sorted(SOURCES))}")
+def build_sources(settings: Settings, only: str | None = None, off: dict[str, str] | None = None) -> list[Source]:
+    """The configured sources that do not switch themselves off; ``off`` collects why the others are off.
+
+    A ``type`` no module registers, or options the type does not know, is a ConfigError naming the key.
+    """
+    where = settings.path or "defaults"
+    names = [conf.name for conf in settings.sources]
+    if only is not None and only not in names:
+        raise ConfigError(f"no [[sources]] table is named {only!r}; configured: {', '.join(names) or 'none'}")
+    types = source_types()
     enabled: list[Source] = []
-    for name, cls in sorted(SOURCES.items()):
-        if only is not None and name != only:
+    for index, conf in enumerate(settings.sources):
+        if only is not None and conf.name != only:
             continue
+        cls = types.get(conf.type)
+        if cls is None:
+            known = ", ".join(types)
+            raise ConfigError(
+                f"unknown source type {conf.type!r}; known: {known}", source=where, key=f"sources[{index}].type"
+            )
         try:
-            enabled.append(cls.from_settings(settings))
+            enabled.append(cls.from_settings(conf, settings, index))
         except NotConfigured as exc:
-            log.info("source %s is off: %s", name, exc)
+            log.info("source %s is off: %s", conf.name, exc)
+            if off is not None:
+                off[conf.name] = str(exc)
     log.info("Enabled sources: %s", ", ".join(s.name for s in enabled) or "none")
     return enabled
 
 
-def build_alerters(settings: Settings, stream: IO[str] | None = None) -> list[Alerter]:
-    """Slack when a token is set; otherwise alerts are printed so nothing is silently dropped."""
+def build_alerters(settings: Settings, stream: IO[str] | None = None, *, ops: bool = False) -> list[Alerter]:
+    """Slack when a token is set; otherwise alerts are printed so nothing is silently dropped.
+
+    ``ops`` builds the operators' alerters instead: the same Slack workspace, ``slack.ops_channel``.
+    """
     try:
-        alerter: Alerter = SlackAlerter.from_settings(settings)
+        care = SlackAlerter.from_settings(settings)
+        alerter: Alerter = SlackAlerter(care.client, settings.slack.ops_channel) if ops else care
     except NotConfigured as exc:
         log.info("Slack is off (%s); alerts are printed", exc)
         alerter = ConsoleAlerter(stream or sys.stdout)
-    log.info("Enabled alerters: %s -> %s", alerter.name, alerter.target)
+    log.info("Enabled %salerters: %s -> %s", "ops " if ops else "", alerter.name, alerter.target)
     return [alerter]
 
 
@@ -71,6 +90,7 @@ def bootstrap(
     engine: Engine | None = None,
     sources: list[Source] | None = None,
     alerters: list[Alerter] | None = None,
+    ops_alerters: list[Alerter] | None = None,
     stream: IO[str] | None = None,
     migrate: bool = True,
 ) -> App:
@@ -87,4 +107,5 @@ def bootstrap(
         matcher=CustomerMatcher(),
         router=TicketRouter.from_settings(settings),
         alerters=build_alerters(settings, stream) if alerters is None else alerters,
+        ops_alerters=build_alerters(settings, stream, ops=True) if ops_alerters is None else ops_alerters,
     )

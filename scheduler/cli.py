@@ -108,20 +108,31 @@ def demo(
 @app.command()
 def crawl(
     ctx: typer.Context,
-    source: Annotated[str, typer.Argument(help="Source name, e.g. sikayetvar.")],
+    source: Annotated[str | None, typer.Argument(help="Name of a configured source ([[sources]] name).")] = None,
+    list_sources: Annotated[bool, typer.Option("--list", help="List source types and configured sources.")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Collect but store nothing.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the collected mentions as JSON Lines.")] = False,
     brand: Annotated[str | None, typer.Option("--brand", help="Only this brand.")] = None,
 ) -> None:
-    """Crawl one source for every brand (or one)."""
+    """Crawl one configured source now, for every brand it watches (or one), whatever its interval."""
     settings = ctx.obj.settings()
+    if list_sources:
+        from scheduler.sources import list_sources as show
+
+        show(settings, as_json=as_json)
+        return
+    if source is None:
+        raise ConfigError("name a configured source (see `kulak crawl --list`)", key="sources")
     brands = [b for b in settings.brand_models() if brand is None or b.name.casefold() == brand.casefold()]
     if brand is not None and not brands:
         raise ConfigError(f"no brand named {brand!r} in the config", key="brands")
-    sources = build_sources(settings, only=source)
+    off: dict[str, str] = {}
+    sources = build_sources(settings, only=source, off=off)
     if not sources:
-        raise ConfigError(f"source {source!r} is switched off in the config", key=f"sources.{source}.enabled")
-    kulak = ctx.obj.app(sources=sources, alerters=[])
+        raise ConfigError(f"source {source!r} is off: {off.get(source, 'enabled = false')}", key="sources")
+    if brand is not None and not sources[0].watches(brands[0]):
+        raise ConfigError(f"source {source!r} does not watch {brands[0].name!r} (see its brands and options)")
+    kulak = ctx.obj.app(sources=sources, alerters=[], ops_alerters=[])
     printed: list[int] = []
 
     def emit(result: Any) -> None:
@@ -133,7 +144,9 @@ def crawl(
 
     report = crawl_all(kulak.uow, sources, brands, dry_run=dry_run, on_result=emit)
     verb = "collected (dry run, nothing stored)" if dry_run else f"collected, {report.total_added} new stored"
-    typer.echo(f"{sum(printed)} mentions {verb}", err=as_json)
+    run = report.runs[0] if report.runs else None
+    detail = f"; {run.requests} requests, {run.parse_failures} parse failures" if run else ""
+    typer.echo(f"{sum(printed)} mentions {verb}{detail}", err=as_json)
     for pair, error in report.failed.items():
         typer.echo(f"failed {pair}: {error}", err=True)
     if report.failed:
@@ -144,6 +157,7 @@ def crawl(
 def run(
     ctx: typer.Context,
     once: Annotated[bool, typer.Option("--once", help="One pass, then exit (for cron).")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Crawl every source, due or not.")] = False,
 ) -> None:
     """Run the whole pipeline: once (for cron) or on the schedule (like `kulak serve`)."""
     if not once:
@@ -151,7 +165,7 @@ def run(
         return
     from scheduler.pipeline import run_once
 
-    report = run_once(ctx.obj.app())
+    report = run_once(ctx.obj.app(), force=force)
     typer.echo(json.dumps(report.summary()))
     if report.crawl.failed or report.delivered["rejected"]:
         raise typer.Exit(1)

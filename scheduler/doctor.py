@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 from rich.console import Console
 from rich.table import Table
@@ -12,9 +13,11 @@ from slack_sdk.errors import SlackApiError
 from classifiers.customers import load_customers
 from config.loader import resolve_path
 from config.settings import Settings
+from crawlers.health import check_source
 from scheduler.bootstrap import build_sources
 from store import db
 from store.errors import KulakError
+from store.sqlalchemy import SqlAlchemyUnitOfWork
 
 Check = tuple[str, str, str]  # (part, OK | WARN | FAIL, detail)
 
@@ -41,15 +44,51 @@ def _database(settings: Settings) -> Check:
         engine.dispose()
 
 
-def _sources(settings: Settings) -> Check:
-    sources = build_sources(settings)
-    if not sources:
-        return ("sources", "WARN", "every source is switched off")
-    unused = [b.name for b in settings.brand_models() if not any(b.source_key(s.name) for s in sources)]
-    detail = ", ".join(s.name for s in sources)
-    if unused:
-        return ("sources", "WARN", f"{detail}; no source key for: {', '.join(unused)}")
-    return ("sources", "OK", detail)
+def _sources(settings: Settings) -> list[Check]:
+    """One row per configured source: off and why, failing N runs in a row, silent, or well."""
+    off: dict[str, str] = {}
+    sources = build_sources(settings, off=off)
+    if not settings.sources:
+        return [("sources", "WARN", "no [[sources]] configured, nothing will be collected")]
+    rows: list[Check] = [
+        (f"source {name}", "FAIL" if _explicitly_on(settings, name) else "WARN", f"off: {why}")
+        for name, why in off.items()
+    ]
+    engine = db.make_engine(settings.database_url)
+    try:
+        if db.current_revision(engine) != db.head_revision():
+            return [*rows, *((f"source {s.name}", "OK", "no runs recorded yet") for s in sources)]
+        uow = SqlAlchemyUnitOfWork(engine)
+        now = datetime.now(UTC)
+        for source in sources:
+            problem = check_source(uow, source.config, now)
+            watched = [b.name for b in settings.brand_models() if source.watches(b)]
+            if problem is not None:
+                rows.append((f"source {source.name}", "FAIL", f"{problem.kind}: {problem.message}"))
+            elif not watched:
+                rows.append((f"source {source.name}", "WARN", "watches no brand (check its brands and options)"))
+            else:
+                rows.append((f"source {source.name}", "OK", _last_run(uow, source.name, watched)))
+    finally:
+        engine.dispose()
+    return rows
+
+
+def _explicitly_on(settings: Settings, name: str) -> bool:
+    return any(conf.name == name and conf.enabled for conf in settings.sources)
+
+
+def _last_run(uow: SqlAlchemyUnitOfWork, name: str, watched: list[str]) -> str:
+    with uow:
+        runs = uow.source_runs.recent(name, 1)
+    brands = ", ".join(watched)
+    if not runs:
+        return f"{brands}; never crawled yet"
+    run = runs[0]
+    return (
+        f"{brands}; last run {run.started_at:%Y-%m-%d %H:%M} UTC: {run.fetched} fetched, {run.new} new, "
+        f"{run.duplicates} known, {run.failed} failed, {run.parse_failures} parse failures"
+    )
 
 
 def _slack(settings: Settings) -> Check:
@@ -75,7 +114,7 @@ def _customers(settings: Settings) -> Check:
     return ("customers", "OK", f"{path}: {len(load_customers(path))} record(s)")
 
 
-CHECKS: list[Callable[[Settings], Check]] = [_config, _database, _sources, _slack, _customers]
+CHECKS: list[Callable[[Settings], Check | list[Check]]] = [_config, _database, _sources, _slack, _customers]
 
 
 def run_checks(settings: Settings, console: Console | None = None) -> bool:
@@ -86,11 +125,12 @@ def run_checks(settings: Settings, console: Console | None = None) -> bool:
     ok = True
     for check in CHECKS:
         try:
-            part, state, detail = check(settings)
+            found = check(settings)
         except KulakError as exc:
-            part, state, detail = check.__name__.strip("_"), "FAIL", str(exc)
-        ok = ok and state != "FAIL"
-        colour = {"OK": "green", "WARN": "yellow", "FAIL": "red"}[state]
-        table.add_row(part, f"[{colour}]{state}[/{colour}]", detail.replace("[", "\\["))
+            found = (check.__name__.strip("_"), "FAIL", str(exc))
+        for part, state, detail in found if isinstance(found, list) else [found]:
+            ok = ok and state != "FAIL"
+            colour = {"OK": "green", "WARN": "yellow", "FAIL": "red"}[state]
+            table.add_row(part, f"[{colour}]{state}[/{colour}]", detail.replace("[", "\\["))
     console.print(table)
     return ok

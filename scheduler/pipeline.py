@@ -6,15 +6,18 @@ import logging
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from classifiers.customers import load_customers
 from classifiers.job import analyze_pending, match_pending
 from config.loader import resolve_path
-from crawlers.base import SOURCES
+from crawlers.health import check_source
 from crawlers.job import CrawlReport, crawl_all
 from responders.job import deliver_pending, route_pending
+from responders.ops import queue_ops_alerts
 from scheduler.bootstrap import App
 from store.errors import InputError, StoreError
+from store.model import SourceProblem
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +30,8 @@ class RunReport:
     matched: Counter[str] = field(default_factory=Counter)
     routed: Counter[str] = field(default_factory=Counter)
     delivered: Counter[str] = field(default_factory=Counter)
+    problems: list[SourceProblem] = field(default_factory=list)
+    ops: Counter[str] = field(default_factory=Counter)
     seconds: float = 0.0
 
     def summary(self) -> dict[str, int]:
@@ -34,6 +39,10 @@ class RunReport:
             "mentions_new": self.crawl.total_added,
             "mentions_known": sum(self.crawl.duplicates.values()),
             "crawl_failures": len(self.crawl.failed),
+            "sources_crawled": len(self.crawl.runs),
+            "sources_not_due": len(self.crawl.not_due),
+            "parse_failures": sum(r.parse_failures for r in self.crawl.runs),
+            "source_problems": len(self.problems),
             "analyzed": self.analyzed["analyzed"],
             "analysis_failures": self.analyzed["failed"],
             "matched": sum(v for k, v in self.matched.items() if k.startswith("matched_by_")),
@@ -49,7 +58,7 @@ def sync_reference_data(app: App) -> Counter[str]:
     with app.uow:
         app.uow.brands.sync(app.settings.brand_models())
         enabled = {s.name for s in app.sources}
-        app.uow.sources.sync({name: name in enabled for name in SOURCES})
+        app.uow.sources.sync({conf.name: conf.name in enabled for conf in app.settings.sources})
         app.uow.commit()
     if not app.settings.customers.file:
         return counts
@@ -66,15 +75,25 @@ def sync_reference_data(app: App) -> Counter[str]:
     return counts
 
 
-def run_once(app: App) -> RunReport:
+def check_sources(app: App, now: datetime | None = None) -> list[SourceProblem]:
+    """Every enabled source's health problem (failing N runs in a row, or silent past its window)."""
+    now = now or datetime.now(UTC)
+    found = (check_source(app.uow, source.config, now) for source in app.sources)
+    return [problem for problem in found if problem is not None]
+
+
+def run_once(app: App, *, force: bool = False) -> RunReport:
+    """One pass. Sources are crawled when their interval is up (every source with ``force``)."""
     started = time.monotonic()
     customers = sync_reference_data(app)
-    crawl = crawl_all(app.uow, app.sources, app.settings.brand_models())
+    crawl = crawl_all(app.uow, app.sources, app.settings.brand_models(), only_due=not force)
     report = RunReport(crawl=crawl, customers=customers)
     report.analyzed = analyze_pending(app.uow, app.analyzer)
     report.matched = match_pending(app.uow, app.matcher)
     report.routed = route_pending(app.uow, app.router, app.alerters)
-    report.delivered = deliver_pending(app.uow, {a.name: a for a in app.alerters})
+    report.problems = check_sources(app)
+    report.ops = queue_ops_alerts(app.uow, report.problems, app.ops_alerters)
+    report.delivered = deliver_pending(app.uow, {a.name: a for a in (*app.ops_alerters, *app.alerters)})
     report.seconds = time.monotonic() - started
     log.info("run finished in %.1fs: %s", report.seconds, report.summary())
     return report

@@ -6,8 +6,9 @@
     ├── StoreError           the database refused or failed an operation
     │   └── MigrationError   the schema could not be brought up to date
     ├── SourceError          a source could not be read (network, markup, status)
-    │   ├── SourceBlocked    the source answered 403 / a block page
-    │   └── SourceRateLimited  the source answered 429; ``retry_after`` seconds if known
+    │   ├── SourceBlocked    the source answered 403 / a block page (or robots.txt said no)
+    │   ├── SourceRateLimited  the source answered 429; ``retry_after`` seconds if known
+    │   └── SourceParseError the source answered but nobody could read it (not JSON, unknown markup, too big)
     ├── InputError           a record given to a stage (JSON line, CSV row) is malformed
     ├── AnalysisError        the NLP chain failed on one mention
     └── DeliveryError        an outbox delivery (Slack, helpdesk, e-mail) failed
@@ -52,6 +53,10 @@ class SourceError(KulakError):
 
 class SourceBlocked(SourceError):
     """The source refused us (HTTP 403 or a block page)."""
+
+
+class SourceParseError(SourceError):
+    """The source answered, but the page could not be read: not JSON, markup no parser knows, too large."""
 
 
 class SourceRateLimited(SourceError):

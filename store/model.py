@@ -34,7 +34,7 @@ class TicketStatus(StrEnum):
 
 @dataclass(frozen=True)
 class Brand:
-    """A brand the care team listens for; ``sources`` maps a source name to its key there (slug, query)."""
+    """A brand the care team listens for, and the words that mean it."""
 
     name: str
     aliases: tuple[str, ...] = ()
@@ -44,13 +44,6 @@ class Brand:
     context: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     competitor: bool = False
-    sources: tuple[tuple[str, str], ...] = ()
-
-    def source_key(self, source: str) -> str | None:
-        for name, key in self.sources:
-            if name == source:
-                return key
-        return None
 
 
 def content_hash(title: str, text: str) -> str:
@@ -233,3 +226,36 @@ class CrawlState:
     etag: str | None = None
     last_modified: str | None = None
     updated_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class SourceRun:
+    """One crawl of one configured source (all its brands): what it fetched, kept and lost, and how it ended."""
+
+    source: str
+    started_at: datetime
+    finished_at: datetime
+    ok: bool
+    error: str | None = None
+    requests: int = 0
+    fetched: int = 0
+    new: int = 0
+    duplicates: int = 0
+    failed: int = 0
+    parse_failures: int = 0
+    id: int | None = None
+
+    @property
+    def healthy(self) -> bool:
+        """Ended without an error and read something, or at least nothing it could not read."""
+        return self.ok and not (self.parse_failures and not self.fetched)
+
+
+@dataclass(frozen=True)
+class SourceProblem:
+    """A source that needs an operator: ``failing`` N runs in a row, or ``silent`` past its window."""
+
+    source: str
+    kind: str  # failing | silent
+    message: str
+    since: datetime

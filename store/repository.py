@@ -6,6 +6,7 @@ import abc
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from types import TracebackType
 from typing import Any
 
@@ -19,6 +20,7 @@ from store.model import (
     Mention,
     MentionStatus,
     RawMention,
+    SourceRun,
     Ticket,
 )
 
@@ -124,6 +126,25 @@ class CrawlStateRepository(abc.ABC):
     def save(self, state: CrawlState) -> None: ...
 
 
+class SourceRunRepository(abc.ABC):
+    """Source health: one row per crawl of a configured source."""
+
+    @abc.abstractmethod
+    def record(self, run: SourceRun) -> None: ...
+
+    @abc.abstractmethod
+    def recent(self, source: str, limit: int = 20) -> list[SourceRun]:
+        """The source's last ``limit`` runs, newest first."""
+
+    @abc.abstractmethod
+    def last_new_at(self, source: str) -> datetime | None:
+        """When the last run that stored something new started; None if none ever did."""
+
+    @abc.abstractmethod
+    def first_started(self, source: str) -> datetime | None:
+        """When the source was first crawled; None if never."""
+
+
 class BrandRepository(abc.ABC):
     @abc.abstractmethod
     def sync(self, brands: Sequence[Brand]) -> None:
@@ -151,6 +172,7 @@ class UnitOfWork(abc.ABC):
     tickets: TicketRepository
     deliveries: DeliveryRepository
     crawl_state: CrawlStateRepository
+    source_runs: SourceRunRepository
     brands: BrandRepository
     sources: SourceRepository
     audit: AuditLog

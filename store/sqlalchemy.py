@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from store import repository as repo
 from store.errors import StoreError
-from store.model import (
-    Brand,
-)
+from store.model import Brand, SourceRun
 from store.sql_care import (
     SqlAlchemyCustomerRepository,
     SqlAlchemyDeliveryRepository,
@@ -26,6 +25,7 @@ from store.tables import (
     AuditRow,
     BrandRow,
     SourceRow,
+    SourceRunRow,
     utcnow,
 )
 
@@ -59,6 +59,35 @@ class SqlAlchemySourceRepository(repo.SourceRepository):
                 row.enabled, row.updated_at = on, utcnow()
 
 
+class SqlAlchemySourceRunRepository(repo.SourceRunRepository):
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def record(self, run: SourceRun) -> None:
+        values = {k: v for k, v in asdict(run).items() if k != "id"}
+        self.session.add(SourceRunRow(**values))
+
+    def recent(self, source: str, limit: int = 20) -> list[SourceRun]:
+        rows = self.session.scalars(
+            select(SourceRunRow)
+            .where(SourceRunRow.source == source)
+            .order_by(SourceRunRow.started_at.desc(), SourceRunRow.id.desc())
+            .limit(limit)
+        )
+        return [
+            SourceRun(**{k: getattr(row, k) for k in SourceRun.__dataclass_fields__ if k != "id"}, id=row.id)
+            for row in rows
+        ]
+
+    def last_new_at(self, source: str) -> datetime | None:
+        return self.session.scalar(
+            select(func.max(SourceRunRow.started_at)).where(SourceRunRow.source == source, SourceRunRow.new > 0)
+        )
+
+    def first_started(self, source: str) -> datetime | None:
+        return self.session.scalar(select(func.min(SourceRunRow.started_at)).where(SourceRunRow.source == source))
+
+
 class SqlAlchemyAuditLog(repo.AuditLog):
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -86,6 +115,7 @@ class SqlAlchemyUnitOfWork(repo.UnitOfWork):
         self.tickets = SqlAlchemyTicketRepository(s)
         self.deliveries = SqlAlchemyDeliveryRepository(s)
         self.crawl_state = SqlAlchemyCrawlStateRepository(s)
+        self.source_runs = SqlAlchemySourceRunRepository(s)
         self.brands = SqlAlchemyBrandRepository(s)
         self.sources = SqlAlchemySourceRepository(s)
         self.audit = SqlAlchemyAuditLog(s)

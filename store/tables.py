@@ -202,3 +202,20 @@ class AuditRow(Base):
     action: Mapped[str] = mapped_column(String(100))
     subject: Mapped[str] = mapped_column(String(300), default="")
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class SourceRunRow(Base):
+    __tablename__ = "source_runs"
+    __table_args__ = (Index("ix_source_runs_source_started", "source", "started_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(100))
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime]
+    ok: Mapped[bool]
+    error: Mapped[str | None] = mapped_column(Text)
+    requests: Mapped[int] = mapped_column(default=0)
+    fetched: Mapped[int] = mapped_column(default=0)
+    new: Mapped[int] = mapped_column(default=0)
+    duplicates: Mapped[int] = mapped_column(default=0)
+    failed: Mapped[int] = mapped_column(default=0)
+    parse_failures: Mapped[int] = mapped_column(default=0)

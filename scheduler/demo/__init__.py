@@ -58,7 +58,7 @@ def run_demo(out: Path, *, use_slack: bool = True, console: Console | None = Non
         app = bootstrap(settings, stream=console.file)
         first = run_once(app)
         console.print("Second run, to show nothing is stored or sent twice ...")
-        second = run_once(app)
+        second = run_once(app, force=True)
         messages = slack.posted()
         with (out / "slack-messages.jsonl").open("w", encoding="utf-8") as f:
             for m in messages:

@@ -22,22 +22,22 @@ CONFIG = """
 [[brands]]
 name = "Kuzey Telekom"
 aliases = ["Kuzey Telekom"]
-sources = {{ sikayetvar = "kuzey-telekom" }}
 
 [[brands]]
 name = "Mavi Kargo"
-sources = {{ sikayetvar = "mavi-kargo" }}
 
 [[brands]]
 name = "Deniz GSM"
 competitor = true
-sources = {{ sikayetvar = "deniz-gsm" }}
 
 [store]
 sqlite_path = "{db}"
 
-[sources.sikayetvar]
+[[sources]]
+name = "sikayetvar"
+type = "sikayetvar"
 base_url = "{site}"
+delay = [0.0, 0.0]
 list_delay = [0.0, 0.0]
 page_delay = [0.0, 0.0]
 backoff = [0.0, 0.1]
@@ -109,10 +109,18 @@ def test_complaints_flow_from_sikayetvar_to_slack_once(
     engine.dispose()
 
     pages_before = len(site.received())
-    second = kulak(config, "run", "--once")
+    second = kulak(config, "run", "--once", "--force")  # crawl although the 15m interval is not up
     assert second.returncode == 0, second.stderr
     again = json.loads(second.stdout.strip().splitlines()[-1])
     assert again["mentions_new"] == 0 and again["tickets_opened"] == 0 and again["alerts_sent"] == 0
+    assert again["sources_crawled"] == 1
     assert len(slack.posted()) == len(posted)
-    complaint_pages = [r for r in site.received()[pages_before:] if r.path.count("/") == 2]
-    assert complaint_pages == []  # incremental: nothing already stored is fetched again
+    pages = [r.path for r in site.received()[pages_before:] if r.path != "/robots.txt"]
+    assert [p for p in pages if p.count("/") == 2] == []  # incremental: nothing already stored is fetched again
+    assert len(pages) == 3  # one list page per brand
+
+    pages_before = len(site.received())
+    third = kulak(config, "run", "--once")  # cron again within the interval: the source is not due
+    summary = json.loads(third.stdout.strip().splitlines()[-1])
+    assert third.returncode == 0 and summary["sources_not_due"] == 1 and summary["sources_crawled"] == 0
+    assert site.received()[pages_before:] == []

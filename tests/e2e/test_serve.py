@@ -20,9 +20,10 @@ def test_serve_runs_at_once_and_stops_on_sigterm(tmp_path: Path) -> None:
     with SikayetvarSite(complaints) as site, SlackServer() as slack:
         config = tmp_path / "kulak.toml"
         config.write_text(
-            '[[brands]]\nname = "Mavi Kargo"\nsources = { sikayetvar = "mavi-kargo" }\n'
+            '[[brands]]\nname = "Mavi Kargo"\n'
             f'[store]\nsqlite_path = "{tmp_path / "kulak.db"}"\n'
-            f'[sources.sikayetvar]\nbase_url = "{site.url}"\nlist_delay = [0.0, 0.0]\npage_delay = [0.0, 0.0]\n'
+            f'[[sources]]\nname = "sikayetvar"\ntype = "sikayetvar"\nbase_url = "{site.url}"\n'
+            "delay = [0.0, 0.0]\nlist_delay = [0.0, 0.0]\npage_delay = [0.0, 0.0]\n"
             f'[slack]\nbase_url = "{slack.url}/api/"\n[schedule]\nevery_minutes = 60\n',
             encoding="utf-8",
         )

@@ -93,9 +93,10 @@ def site_config(tmp_path: Path) -> tuple[SikayetvarSite, Path]:
     site.start()
     config = tmp_path / "kulak.toml"
     config.write_text(
-        '[[brands]]\nname = "Mavi Kargo"\nsources = { sikayetvar = "mavi-kargo" }\n'
+        '[[brands]]\nname = "Mavi Kargo"\n'
         f'[store]\nsqlite_path = "{tmp_path / "kulak.db"}"\n'
-        f'[sources.sikayetvar]\nbase_url = "{site.url}"\nlist_delay = [0.0, 0.0]\npage_delay = [0.0, 0.0]\n',
+        f'[[sources]]\nname = "sikayetvar"\ntype = "sikayetvar"\nbase_url = "{site.url}"\n'
+        "delay = [0.0, 0.0]\nlist_delay = [0.0, 0.0]\npage_delay = [0.0, 0.0]\n",
         encoding="utf-8",
     )
     yield site, config  # type: ignore[misc]
@@ -117,8 +118,61 @@ def test_crawl_dry_run_prints_json_lines_and_stores_nothing(
 
 
 def test_crawl_of_an_unknown_source_says_which_exist(tmp_path: Path) -> None:
+    (tmp_path / "kulak.toml").write_text('[[sources]]\nname = "sv"\ntype = "sikayetvar"\n', encoding="utf-8")
     result = kulak("crawl", "myspace", cwd=tmp_path)
-    assert result.returncode == 1 and "unknown source 'myspace'" in result.stderr and "sikayetvar" in result.stderr
+    assert result.returncode == 2 and "no [[sources]] table is named 'myspace'" in result.stderr
+    assert "configured: sv" in result.stderr
+
+
+def test_an_unknown_type_or_option_names_the_key(tmp_path: Path) -> None:
+    (tmp_path / "kulak.toml").write_text('[[sources]]\nname = "s"\ntype = "myspace"\n', encoding="utf-8")
+    result = kulak("crawl", "--list", cwd=tmp_path)
+    assert result.returncode == 2 and "sources[0].type: unknown source type 'myspace'" in result.stderr
+    assert "sikayetvar" in result.stderr and "Traceback" not in result.stderr
+    (tmp_path / "kulak.toml").write_text('[[sources]]\nname = "s"\ntype = "sikayetvar"\nslug = "x"\n', encoding="utf-8")
+    result = kulak("crawl", "s", cwd=tmp_path)
+    assert result.returncode == 2 and "sources[0].slug: unknown key" in result.stderr
+
+
+def test_crawl_list_shows_types_and_configured_sources(
+    tmp_path: Path, site_config: tuple[SikayetvarSite, Path]
+) -> None:
+    _site, config = site_config
+    text = kulak("--config", str(config), "crawl", "--list", cwd=tmp_path)
+    assert text.returncode == 0, text.stderr
+    assert "sikayetvar" in text.stdout and "Mavi Kargo" in text.stdout
+    info = json.loads(kulak("--config", str(config), "crawl", "--list", "--json", cwd=tmp_path).stdout)
+    assert set(info["types"]) >= {"sikayetvar"}
+    assert info["sources"] == [
+        {
+            "name": "sikayetvar",
+            "type": "sikayetvar",
+            "state": "on",
+            "brands": ["Mavi Kargo"],
+            "interval": "15m",
+            "base_url": _site.url,
+        }
+    ]
+
+
+def test_doctor_reports_a_source_that_keeps_failing(tmp_path: Path) -> None:
+    config = tmp_path / "kulak.toml"
+    config.write_text(
+        '[[brands]]\nname = "Mavi Kargo"\n'
+        f'[store]\nsqlite_path = "{tmp_path / "kulak.db"}"\n'
+        "[crawl]\nretries = 0\n"
+        '[[sources]]\nname = "sv"\ntype = "sikayetvar"\nbase_url = "http://127.0.0.1:9"\nmax_failures = 2\n'
+        "delay = [0.0, 0.0]\ntimeout = 2.0\n",
+        encoding="utf-8",
+    )
+    assert kulak("db", "upgrade", cwd=tmp_path).returncode == 0
+    healthy = kulak("doctor", cwd=tmp_path)
+    assert "source sv" in healthy.stdout and "never crawled" in healthy.stdout
+    for _ in range(2):
+        failed = kulak("crawl", "sv", cwd=tmp_path)
+        assert failed.returncode == 1 and "failed sv:Mavi Kargo" in failed.stderr
+    sick = kulak("doctor", cwd=tmp_path)
+    assert sick.returncode == 1 and "failing" in sick.stdout and "failed its last 2 runs" in sick.stdout
 
 
 def test_doctor_checks_slack_for_real(tmp_path: Path) -> None:

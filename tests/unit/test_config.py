@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from config.loader import load_settings
-from config.settings import SikayetvarSettings
+from config.settings import CrawlSettings, parse_duration
 from store.errors import ConfigError
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "config" / "kulak.example.toml"
@@ -23,8 +23,21 @@ def test_the_shipped_example_loads_into_typed_settings() -> None:
     settings = load_settings(EXAMPLE, env={})
     brand = settings.brand_models()[0]
     assert brand.name == "Getir" and brand.ambiguous and brand.context == ("sipariş", "kurye")
-    assert brand.source_key("sikayetvar") == "getir"
-    assert settings.sources.sikayetvar.list_delay == (2.0, 3.5)
+    first = settings.sources[0]
+    assert (first.name, first.type, first.interval_seconds) == ("sikayetvar", "sikayetvar", 900.0)
+    assert first.options == {"slugs": {"Getir": "getir"}}  # the type's own keys, checked when it is built
+    assert {s.type for s in settings.sources} == {
+        "sikayetvar",
+        "eksisozluk",
+        "trustpilot",
+        "x",
+        "reddit",
+        "appstore",
+        "googleplay",
+        "rss",
+        "mastodon",
+        "bluesky",
+    }
     assert settings.tickets.units["billing"] == "finance"
     assert settings.database_url == "sqlite:///kulak.db"
 
@@ -32,21 +45,21 @@ def test_the_shipped_example_loads_into_typed_settings() -> None:
 def test_no_file_means_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     settings = load_settings(None, env={})
-    assert settings.brands == () and settings.sources.sikayetvar == SikayetvarSettings()
+    assert settings.brands == () and settings.sources == () and settings.crawl == CrawlSettings()
     assert settings.path is None
 
 
 def test_environment_overrides_the_file_and_carries_the_secrets(tmp_path: Path) -> None:
-    path = write(tmp_path, '[slack]\nchannel = "#from-file"\n[sources.sikayetvar]\nmax_pages = 2\n')
+    path = write(tmp_path, '[slack]\nchannel = "#from-file"\n[crawl]\nretries = 2\n')
     env = {
         "KULAK_SLACK__CHANNEL": "#from-env",
-        "KULAK_SOURCES__SIKAYETVAR__MAX_PAGES": "5",
+        "KULAK_CRAWL__RETRIES": "5",
         "KULAK_SLACK_TOKEN": "xoxb-secret",
         "KULAK_DATABASE_URL": "postgresql+psycopg://u@h/db",
     }
     settings = load_settings(path, env=env, overrides={"log.level": "DEBUG"})
     assert settings.slack.channel == "#from-env"
-    assert settings.sources.sikayetvar.max_pages == 5
+    assert settings.crawl.retries == 5
     assert settings.slack.token == "xoxb-secret"
     assert settings.database_url == "postgresql+psycopg://u@h/db"
     assert settings.log.level == "DEBUG"
@@ -63,8 +76,17 @@ def test_config_path_comes_from_kulak_config(tmp_path: Path) -> None:
         ('[slak]\nchannel = "#x"\n', "slak", "unknown key"),
         ('[[brands]]\nname = "A"\naliases = "A"\n', "brands[0].aliases", "expected a list"),
         ('[[brands]]\nname = "A"\nambiguous = "yes"\n', "brands[0].ambiguous", "expected true or false"),
-        ("[sources.sikayetvar]\nlist_delay = [3.0]\n", "sources.sikayetvar.list_delay", "list of 2 values"),
-        ("[sources.sikayetvar]\nlist_delay = [3.0, 1.0]\n", "sources.sikayetvar.list_delay", "min <= max"),
+        ('[[sources]]\nname = "a"\ntype = "x"\ndelay = [3.0]\n', "sources[0].delay", "list of 2 values"),
+        ('[[sources]]\nname = "a"\ntype = "x"\ndelay = [3.0, 1.0]\n', "sources[0].delay", "min <= max"),
+        ('[[sources]]\ntype = "x"\n', "sources[0].name", "needs a name"),
+        ('[[sources]]\nname = "a"\n', "sources[0].type", "needs a type"),
+        ('[[sources]]\nname = "a"\ntype = "x"\n[[sources]]\nname = "a"\ntype = "rss"\n', "sources[1].name", "twice"),
+        ('[[sources]]\nname = "a"\ntype = "x"\ninterval = "often"\n', "sources[0].interval", "a duration"),
+        ('[[sources]]\nname = "a"\ntype = "x"\nsilence = "5"\n', "sources[0].silence", "a duration"),
+        ('[[sources]]\nname = "a"\ntype = "x"\nmax_pages = 0\n', "sources[0].max_pages", "at least 1"),
+        ('[[sources]]\nname = "a"\ntype = "x"\nbrands = ["Nobody"]\n', "sources[0].brands[0]", "Nobody"),
+        ('[[sources]]\nname = "a"\ntype = "x"\ninterval = 10\n', "sources[0].interval", "expected a string"),
+        ("[crawl]\nmax_page_bytes = 10\n", "crawl", "max_page_bytes"),
         ('[slack]\ntoken = "xoxb-1"\n', "slack.token", "KULAK_SLACK_TOKEN"),
         ('[[brands]]\nname = "A"\n[[brands]]\nname = "a"\n', "brands[1].name", "used twice"),
         ('[[brands]]\nname = "A"\nambiguous = true\n', "brands[0].context", "needs context"),
@@ -86,3 +108,14 @@ def test_broken_toml_and_missing_file_are_config_errors(tmp_path: Path) -> None:
         load_settings(write(tmp_path, "[brands\n"), env={})
     with pytest.raises(ConfigError, match="file not found"):
         load_settings(tmp_path / "nope.toml", env={})
+
+
+@pytest.mark.parametrize(("text", "seconds"), [("90s", 90), ("10m", 600), ("1.5h", 5400), ("2d", 172800), ("3M", 180)])
+def test_durations(text: str, seconds: float) -> None:
+    assert parse_duration(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["", "10", "m", "10w", "-5m", "1e3s"])
+def test_bad_durations(text: str) -> None:
+    with pytest.raises(ValueError, match="duration"):
+        parse_duration(text)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
 
 import pytest
 
 from config.settings import setting_keys
+from crawlers.catalog import source_types
 
 REPO = Path(__file__).resolve().parents[2]
 README = (REPO / "README.md").read_text(encoding="utf-8")
@@ -37,3 +39,24 @@ def test_readme_lists_no_setting_that_does_not_exist() -> None:
     section = README.split("## Configuration", 1)[1].split("\n## ", 1)[0]
     listed = set(re.findall(r"^\| `([a-z_\[\].]+)` \|", section, re.M))
     assert listed == {k for k, _ in KEYS}
+
+
+TYPES = source_types()
+REQUIRED_TYPES = {"sikayetvar", "eksisozluk", "trustpilot", "x", "reddit", "appstore", "googleplay", "rss"}
+
+
+def test_every_source_type_the_issue_names_is_registered() -> None:
+    assert set(TYPES) >= REQUIRED_TYPES | {"mastodon", "bluesky"}
+
+
+@pytest.mark.parametrize("kind", sorted(TYPES))
+def test_source_type_and_its_keys_are_documented(kind: str) -> None:
+    cls = TYPES[kind]
+    assert (cls.__doc__ or "").strip(), f"{cls.__name__} has no docstring (kulak crawl --list shows it)"
+    head = f"#### `{kind}`"
+    assert head in README, f"README's Sources section has no {head} part"
+    section = README.split(head, 1)[1].split("\n#### ", 1)[0]
+    for f in dataclasses.fields(cls.Options):
+        assert f.metadata.get("doc", "").strip(), f"{kind} option {f.name} has no doc line"
+        assert f"`{f.name}`" in section, f"README's {kind} part does not list `{f.name}`"
+    assert f'type = "{kind}"' in EXAMPLE, f"the starter config has no {kind} source"

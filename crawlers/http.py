@@ -1,0 +1,229 @@
+"""The polite httpx client every API and feed source shares: waits, retries, rate limits, size caps, counts."""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import time
+from collections import Counter
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import httpx
+
+from crawlers.base import REQUESTS, SourceConfig
+from store.errors import SourceBlocked, SourceError, SourceParseError, SourceRateLimited
+
+log = logging.getLogger(__name__)
+
+RETRY_STATUSES = frozenset({500, 502, 503, 504, 522, 524, 408})
+# Header pairs (remaining, reset). The reset comes as epoch seconds (X, Bluesky), seconds from now (Reddit)
+# or an ISO 8601 time (Mastodon); all are read.
+RATE_HEADERS = (
+    ("x-rate-limit-remaining", "x-rate-limit-reset"),
+    ("x-ratelimit-remaining", "x-ratelimit-reset"),
+    ("ratelimit-remaining", "ratelimit-reset"),
+)
+
+
+class PoliteClient:
+    """An ``httpx.Client`` wrapper that behaves as a guest on someone else's API.
+
+    - waits ``config.delay`` between requests (not before the first);
+    - retries timeouts, connection errors and 5xx ``config.retries`` times, ``backoff * 2**n`` plus jitter;
+    - on 429 waits ``Retry-After`` or the rate-limit reset (up to ``config.max_wait``), then tries again;
+      a longer wait, or a 429 that will not go away, ends the crawl with :class:`SourceRateLimited`;
+    - when the rate-limit headers say nothing is left, waits for the reset before the next request;
+    - refuses bodies over ``config.max_bytes`` with :class:`SourceParseError`;
+    - counts requests in ``stats["requests"]`` and waits in ``stats["waited"]``.
+
+    Other 4xx are handed back to the caller, who knows what they mean there (401: refresh the token).
+    """
+
+    def __init__(
+        self,
+        config: SourceConfig,
+        *,
+        client: httpx.Client | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.config = config
+        self.client = client or httpx.Client(
+            timeout=config.timeout,
+            follow_redirects=True,
+            headers={"User-Agent": config.user_agent},
+        )
+        self.client.headers.setdefault("User-Agent", config.user_agent)
+        self.sleep = sleep
+        self.clock = clock
+        self.stats: Counter[str] = Counter()
+        self._sent_any = False
+        self._resume_at = 0.0  # epoch seconds before which the rate limit says to hold off
+
+    def close(self) -> None:
+        self.client.close()
+
+    def get(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.request("GET", url, **kwargs)
+
+    def post(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.request("POST", url, **kwargs)
+
+    def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        """Send, politely; the response (any status but 429/5xx) with its body read, or a SourceError."""
+        attempt = 0
+        limited = 0
+        while True:
+            self._pause()
+            try:
+                response = self._send(method, url, **kwargs)
+            except (httpx.TimeoutException, httpx.TransportError) as exc:
+                if attempt >= self.config.retries:
+                    raise SourceError(f"{method} {_show(url)} failed after {attempt + 1} tries: {exc!r}") from exc
+                self._back_off(attempt, f"{type(exc).__name__} on {_show(url)}")
+                attempt += 1
+                continue
+            self._note_rate_limit(response)
+            if response.status_code == 429:
+                wait = self._retry_after(response)
+                if limited >= max(1, self.config.retries) or (wait is not None and wait > self.config.max_wait):
+                    raise SourceRateLimited(f"{_show(url)} answered HTTP 429", retry_after=wait)
+                wait = self.config.backoff * 2**limited if wait is None else wait
+                log.warning("HTTP 429 from %s; waiting %.1f s", _show(url), wait)
+                self._wait(wait)
+                limited += 1
+                continue
+            if response.status_code in RETRY_STATUSES:
+                if attempt >= self.config.retries:
+                    raise SourceError(f"{_show(url)} answered HTTP {response.status_code} {attempt + 1} times")
+                self._back_off(attempt, f"HTTP {response.status_code} from {_show(url)}")
+                attempt += 1
+                continue
+            return response
+
+    def json(self, response: httpx.Response) -> Any:
+        """The body as JSON, decoded by its declared charset (UTF-8 if none); SourceParseError when it is not."""
+        try:
+            return json.loads(response.content.decode(response.charset_encoding or "utf-8"))
+        except (ValueError, LookupError) as exc:
+            head = response.content[:60].decode("utf-8", "replace")
+            raise SourceParseError(f"{_show(str(response.url))} did not answer JSON: {head!r}") from exc
+
+    def _send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        self.stats[REQUESTS] += 1
+        with self.client.stream(method, url, **kwargs) as response:
+            declared = response.headers.get("content-length")
+            if declared and declared.isdigit() and int(declared) > self.config.max_bytes:
+                raise SourceParseError(f"{_show(url)} is {declared} bytes, over the {self.config.max_bytes} limit")
+            body = bytearray()
+            for chunk in response.iter_bytes():
+                body += chunk
+                if len(body) > self.config.max_bytes:
+                    raise SourceParseError(f"{_show(url)} is over the {self.config.max_bytes}-byte limit")
+            response._content = bytes(body)  # httpx's own slot for a read body: .content/.text/.json work
+        return response
+
+    def _pause(self) -> None:
+        now = self.clock()
+        if self._resume_at > now:
+            wait = self._resume_at - now
+            if wait > self.config.max_wait:
+                raise SourceRateLimited(f"rate limit spent for {wait:.0f} s", retry_after=wait)
+            log.info("rate limit spent; waiting %.1f s for the reset", wait)
+            self._wait(wait)
+        elif self._sent_any and self.config.delay[1] > 0:
+            self._wait(random.uniform(*self.config.delay))
+        self._sent_any = True
+
+    def _wait(self, seconds: float) -> None:
+        self.stats["waited"] += 1
+        self.sleep(max(0.0, seconds))
+
+    def _back_off(self, attempt: int, why: str) -> None:
+        wait = self.config.backoff * 2**attempt * random.uniform(1.0, 1.5)
+        log.warning("%s; trying again in %.1f s", why, wait)
+        self.stats["retries"] += 1
+        self._wait(wait)
+
+    def _note_rate_limit(self, response: httpx.Response) -> None:
+        for remaining_name, reset_name in RATE_HEADERS:
+            remaining = _number(response.headers.get(remaining_name))
+            reset = self._reset_epoch(response.headers.get(reset_name))
+            if remaining is None or reset is None:
+                continue
+            if remaining < 1:
+                self._resume_at = max(self._resume_at, reset)
+
+    def _reset_epoch(self, value: str | None) -> float | None:
+        """A reset header as epoch seconds: X and Bluesky send an epoch, Reddit seconds from now, Mastodon a time."""
+        if value is None:
+            return None
+        reset = _number(value)
+        if reset is not None:
+            return reset if reset > 1_000_000_000 else self.clock() + reset
+        try:
+            when = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        return when.timestamp() if when.tzinfo else when.replace(tzinfo=UTC).timestamp()
+
+    def _retry_after(self, response: httpx.Response) -> float | None:
+        value = response.headers.get("retry-after")
+        if value:
+            seconds = _number(value)
+            if seconds is not None:
+                return max(0.0, seconds)
+            try:
+                return max(0.0, parsedate_to_datetime(value).timestamp() - self.clock())
+            except (TypeError, ValueError):
+                pass
+        for _, reset_name in RATE_HEADERS:
+            reset = self._reset_epoch(response.headers.get(reset_name))
+            if reset is not None:
+                return max(0.0, reset - self.clock())
+        return None
+
+
+def check_status(response: httpx.Response, what: str) -> None:
+    """Raise for what a non-2xx status means to a source: 401/403 blocked, anything else a SourceError."""
+    status = response.status_code
+    if status < 300 or status == 304:
+        return
+    detail = _error_detail(response)
+    if status in (401, 403):
+        raise SourceBlocked(f"{what}: HTTP {status}{detail}")
+    raise SourceError(f"{what}: HTTP {status}{detail}")
+
+
+def _error_detail(response: httpx.Response) -> str:
+    """A short reason from an API error body ({"detail"}, {"message"}, {"error"}), if there is one."""
+    try:
+        body = json.loads(response.content[:4096])
+    except ValueError:
+        return ""
+    if isinstance(body, Mapping) and isinstance(body.get("error"), Mapping):
+        body = body["error"]  # Google's shape: {"error": {"code", "message", "status"}}
+    if isinstance(body, Mapping):
+        for key in ("detail", "message", "error_description", "error", "title"):
+            value = body.get(key)
+            if isinstance(value, str) and value:
+                return f" ({value[:200]})"
+    return ""
+
+
+def _number(value: str | None) -> float | None:
+    if value is None:
+        return None
+    try:
+        return float(value.strip())
+    except ValueError:
+        return None
+
+
+def _show(url: str) -> str:
+    """A URL fit for logs and errors: without its query string, which may carry tokens."""
+    return url.split("?", 1)[0]

@@ -1,0 +1,218 @@
+"""Mastodon: the public hashtag timelines of one or more instances, read newest first since the last status seen."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+from urllib.parse import parse_qsl, quote, urlsplit
+
+import httpx
+
+from config.settings import doc
+from crawlers.base import (
+    FAILED,
+    FETCHED,
+    PARSE_FAILURES,
+    BaseSource,
+    CrawlResult,
+    SourceConfig,
+    cursor_of,
+    register,
+    with_cursor,
+)
+from crawlers.feeds import html_to_text, mark_newest, parse_iso
+from crawlers.http import PoliteClient, check_status
+from crawlers.queries import hashtags
+from store.errors import SourceError, SourceParseError
+from store.model import Brand, CrawlState, RawMention
+
+log = logging.getLogger(__name__)
+
+PAGE_SIZE = 40  # the most a tag timeline hands out per request
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def newer(a: str, b: str) -> bool:
+    """Whether status id ``a`` is newer than ``b``: ids are numeric strings that grow, longer is newer."""
+    return (len(a), a) > (len(b), b)
+
+
+@dataclass
+class _Walk:
+    """One instance+tag timeline walk: the newest id met and whether it ran to the end."""
+
+    newest: str | None = None
+    complete: bool = False
+
+
+@register
+class MastodonSource(BaseSource):
+    """Mastodon posts from the brand's hashtag timelines on one or more instances.
+
+    Reads ``/api/v1/timelines/tag/{tag}`` on each instance; ``since_id`` per instance and tag lives in the cursor."""
+
+    kind: ClassVar[str] = "mastodon"
+    default_base_url: ClassVar[str] = "https://mastodon.social"
+
+    @dataclass(frozen=True)
+    class Options:
+        instances: tuple[str, ...] = doc(
+            "More instances (base URLs) whose tag timelines are read besides base_url.", factory=tuple
+        )
+        tags: dict[str, tuple[str, ...]] = doc(
+            "Hashtags without # to follow, by brand name (default: the brand's hashtags).", factory=dict, per_brand=True
+        )
+
+    def __init__(
+        self,
+        config: SourceConfig,
+        options: MastodonSource.Options | None = None,
+        *,
+        client: httpx.Client | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.time,
+        now: Callable[[], datetime] = _utc_now,
+    ) -> None:
+        super().__init__(config, options)
+        self.options: MastodonSource.Options
+        self._client = client
+        self._sleep = sleep
+        self._clock = clock
+        self._now = now
+
+    def instance_roots(self) -> list[str]:
+        return list(dict.fromkeys([self.config.root, *(u.strip().rstrip("/") for u in self.options.instances)]))
+
+    def tags_for(self, brand: Brand) -> list[str]:
+        tags = self.options.tags.get(brand.name) or tuple(hashtags(brand))
+        return list(dict.fromkeys(t.strip().lstrip("#").casefold() for t in tags if t.strip().lstrip("#")))
+
+    def collect(self, brand: Brand, state: CrawlState | None) -> CrawlResult:
+        state = self.state_for(brand, state)
+        stored = cursor_of(state).get("since_id")
+        since = {str(k): str(v) for k, v in stored.items()} if isinstance(stored, dict) else {}
+        stats: Counter[str] = Counter()
+        mentions: dict[str, RawMention] = {}
+        errors: list[SourceError] = []
+        streams = [(root, tag) for root in self.instance_roots() for tag in self.tags_for(brand)]
+        client = PoliteClient(self.config, client=self._client, sleep=self._sleep, clock=self._clock)
+        try:
+            for root, tag in streams:
+                key = f"{urlsplit(root).netloc}/{tag}"
+                try:
+                    walk = self._walk(client, brand, root, tag, since.get(key), mentions, stats)
+                except SourceError as exc:
+                    log.warning("mastodon %s #%s failed: %s", urlsplit(root).netloc, tag, exc)
+                    stats[FAILED] += 1
+                    errors.append(exc)
+                    continue
+                if walk.complete and walk.newest:
+                    since[key] = walk.newest
+        finally:
+            if self._client is None:
+                client.close()
+        stats.update(client.stats)
+        if errors and len(errors) == len(streams):
+            raise errors[0]  # no timeline could be read: the crawl stage records it
+        new_state = mark_newest(with_cursor(state, {"since_id": since}), mentions.values())
+        return CrawlResult(list(mentions.values()), replace(new_state, updated_at=self._now()), stats)
+
+    def _walk(
+        self,
+        client: PoliteClient,
+        brand: Brand,
+        root: str,
+        tag: str,
+        since_id: str | None,
+        mentions: dict[str, RawMention],
+        stats: Counter[str],
+    ) -> _Walk:
+        """Page back from the newest status until ``since_id``, the last page or ``max_pages``."""
+        walk = _Walk()
+        url = f"{root}/api/v1/timelines/tag/{quote(tag, safe='')}"
+        params: dict[str, str] = {"limit": str(PAGE_SIZE)}
+        if since_id:
+            params["since_id"] = since_id
+        for page in range(self.config.max_pages):
+            try:
+                response = client.get(url, params=params, headers={"Accept": "application/json"})
+                check_status(response, f"mastodon {urlsplit(root).netloc} #{tag}")
+                statuses = client.json(response)
+                if not isinstance(statuses, list):
+                    raise SourceParseError(f"#{tag} timeline is not a list of statuses")
+            except SourceParseError as exc:
+                log.warning("mastodon #%s page %d unreadable: %s", tag, page + 1, exc)
+                stats[PARSE_FAILURES] += 1
+                return _Walk(walk.newest, complete=False)
+            except SourceError:
+                if page == 0:
+                    raise
+                stats[FAILED] += 1  # a later page: keep what was read, read the gap again next time
+                return _Walk(walk.newest, complete=False)
+            for raw in statuses:
+                status_id = raw.get("id") if isinstance(raw, Mapping) else None
+                if isinstance(status_id, str) and since_id and not newer(status_id, since_id):
+                    stats["known"] += 1  # the server ignored since_id (a next link drops it): stop here
+                    return _Walk(walk.newest, complete=True)
+                if isinstance(status_id, str) and (walk.newest is None or newer(status_id, walk.newest)):
+                    walk.newest = status_id
+                stats[FETCHED] += 1
+                mention = self._mention(brand, root, tag, raw)
+                if mention is None:
+                    stats[PARSE_FAILURES] += 1
+                elif mention.external_id in mentions:
+                    stats["repeated"] += 1  # the same status under two of the brand's tags
+                else:
+                    mentions[mention.external_id] = mention
+            next_url = response.links.get("next", {}).get("url")
+            if len(statuses) < PAGE_SIZE or not next_url:
+                break
+            # httpx replaces a URL's query with ``params``, so the link's own query is carried over by hand;
+            # Mastodon's next link drops since_id, which is put back to stop the server at the known status.
+            parts = urlsplit(next_url)
+            url, params = parts._replace(query="").geturl(), dict(parse_qsl(parts.query))
+            if since_id:
+                params.setdefault("since_id", since_id)
+        walk.complete = True
+        return walk
+
+    def _mention(self, brand: Brand, root: str, tag: str, raw: Any) -> RawMention | None:
+        """A status as a mention; None when it lacks an id, a date or an account."""
+        if not isinstance(raw, Mapping):
+            return None
+        account = raw.get("account")
+        if not isinstance(account, Mapping):
+            return None
+        status_id, acct = raw.get("id"), account.get("acct")
+        created = parse_iso(raw.get("created_at"))
+        if not (isinstance(status_id, str) and status_id and created and isinstance(acct, str) and acct):
+            return None
+        host = urlsplit(root).netloc
+        payload: dict[str, Any] = {"source_name": self.name, "instance": host, "tag": tag}
+        if isinstance(account.get("followers_count"), int):
+            payload["followers_count"] = account["followers_count"]
+        for key in ("replies_count", "reblogs_count", "favourites_count"):
+            if isinstance(raw.get(key), int):
+                payload[key.removesuffix("_count")] = raw[key]
+        return RawMention(
+            source=self.kind,
+            external_id=f"{host}:{status_id}",
+            url=str(raw.get("url") or raw.get("uri") or f"{root}/@{acct}/{status_id}"),
+            text=html_to_text(raw.get("content")),
+            fetched_at=self._now(),
+            title=html_to_text(raw.get("spoiler_text")),  # the content warning, when there is one
+            brand=brand.name,
+            author=str(account.get("display_name") or "").strip() or acct,
+            author_handle=f"@{acct}",
+            language=raw.get("language") if isinstance(raw.get("language"), str) else None,
+            published_at=created,
+            payload=payload,
+        )

@@ -1,0 +1,299 @@
+"""Reddit search over app-only OAuth: posts naming a brand, newest first, down to the newest one seen before."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, ClassVar, Self
+
+import httpx
+
+from config.settings import doc
+from crawlers.base import (
+    FAILED,
+    FETCHED,
+    PARSE_FAILURES,
+    BaseSource,
+    CrawlResult,
+    SourceConfig,
+    cursor_of,
+    register,
+    secret,
+    with_cursor,
+)
+from crawlers.http import PoliteClient, check_status
+from crawlers.queries import boolean_query
+from store.errors import ConfigError, SourceBlocked, SourceError, SourceParseError
+from store.model import Brand, CrawlState, RawMention
+
+if TYPE_CHECKING:
+    from config.settings import Settings, SourceSettings
+
+log = logging.getLogger(__name__)
+
+TIME_FILTERS = ("hour", "day", "week", "month", "year", "all")
+RECENT_LIMIT = 200  # fullnames remembered: posts sharing the newest second are told apart by name
+TOKEN_MARGIN = 60.0  # seconds: a token this close to expiry is replaced before use, not after a 401
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@register
+class RedditSource(BaseSource):
+    """Reddit posts from search (app-only OAuth), by a query built from the brand; needs an app id and secret.
+
+    Searches Reddit (or some subreddits) with ``sort=new``; a poll with nothing new costs one search request."""
+
+    kind: ClassVar[str] = "reddit"
+    default_base_url: ClassVar[str] = "https://oauth.reddit.com"
+
+    @dataclass(frozen=True)
+    class Options:
+        token_url: str = doc(
+            "Where the app-only OAuth token is asked for.", default="https://www.reddit.com/api/v1/access_token"
+        )
+        subreddits: tuple[str, ...] = doc(
+            "Search only these subreddits (names without r/); empty means all of Reddit.", factory=tuple
+        )
+        time_filter: str = doc("How far back search looks (t=): hour, day, week, month, year or all.", default="day")
+        user_agent: str = doc(
+            'User-Agent for Reddit, which wants "platform:app-id:version (by /u/name)"; empty: crawl.user_agent.',
+            default="",
+        )
+        client_id_env: str = doc(
+            "Environment variable holding the Reddit app's client id.", default="KULAK_REDDIT_CLIENT_ID"
+        )
+        secret_env: str = doc("Environment variable holding the Reddit app's secret.", default="KULAK_REDDIT_SECRET")
+
+    def __init__(
+        self,
+        config: SourceConfig,
+        options: RedditSource.Options | None = None,
+        *,
+        client_id: str = "",
+        client_secret: str = "",
+        client: httpx.Client | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.time,
+        now: Callable[[], datetime] = _utc_now,
+    ) -> None:
+        super().__init__(config, options)
+        self.options: RedditSource.Options
+        if self.options.time_filter not in TIME_FILTERS:
+            expected = ", ".join(TIME_FILTERS)
+            raise ConfigError(f"expected one of {expected}, got {self.options.time_filter!r}", key="time_filter")
+        self.client_id = client_id
+        self.client_secret = client_secret
+        self._client = client
+        self._sleep = sleep
+        self._clock = clock
+        self._now = now
+        self._token: str | None = None  # kept in memory only, across crawls, until it expires
+        self._token_expires = 0.0
+
+    @classmethod
+    def from_settings(cls, conf: SourceSettings, settings: Settings, index: int = 0) -> Self:
+        source = super().from_settings(conf, settings, index)
+        what = f"source {conf.name!r} (Reddit API)"
+        source.client_id = secret(source.options.client_id_env, what)
+        source.client_secret = secret(source.options.secret_env, what)
+        return source
+
+    @property
+    def user_agent(self) -> str:
+        return self.options.user_agent or self.config.user_agent
+
+    def search_path(self) -> str:
+        subs = [s.strip().removeprefix("r/").removeprefix("/r/") for s in self.options.subreddits]
+        subs = [s for s in subs if s]
+        return f"/r/{'+'.join(subs)}/search" if subs else "/search"
+
+    def collect(self, brand: Brand, state: CrawlState | None) -> CrawlResult:
+        state = self.state_for(brand, state)
+        if not (self.client_id and self.client_secret):
+            raise SourceBlocked(f"source {self.name!r} has no Reddit client id and secret")
+        cursor = cursor_of(state)
+        recent = [str(n) for n in cursor.get("recent") or []]
+        known = set(recent) | ({state.last_seen_id} if state.last_seen_id else set())
+        last_created = _float(cursor.get("last_created_utc"))
+        if last_created is None and state.last_seen_at is not None:
+            last_created = state.last_seen_at.timestamp()
+        path = self.search_path()
+        params = {"q": boolean_query(brand), "sort": "new", "limit": "100", "t": self.options.time_filter}
+        params["raw_json"] = "1"  # else Reddit sends &amp; &lt; &gt; escaped inside the JSON strings
+        if path != "/search":
+            params["restrict_sr"] = "1"
+        stats: Counter[str] = Counter()
+        mentions: list[RawMention] = []
+        fresh: list[tuple[str, float]] = []
+        complete = False
+        client = PoliteClient(self.config, client=self._client, sleep=self._sleep, clock=self._clock)
+        try:
+            for page in range(self.config.max_pages):
+                try:
+                    listing = self._page(client, path, params)
+                except SourceParseError as exc:
+                    log.warning("Reddit search page %d unreadable: %s", page + 1, exc)
+                    stats[PARSE_FAILURES] += 1
+                    break
+                except SourceBlocked:
+                    raise
+                except SourceError as exc:
+                    if page == 0:
+                        raise
+                    log.warning("Reddit search page %d failed; the gap is read next time: %s", page + 1, exc)
+                    stats[FAILED] += 1
+                    break
+                reached = False
+                for child in listing["children"]:
+                    stats[FETCHED] += 1
+                    post = child.get("data") if isinstance(child, Mapping) else None
+                    name = _fullname(post)
+                    if name is not None and name in known:
+                        stats["known"] += 1
+                        # posts of the newest second seen may come in any order: step over, stop only below it
+                        seen_at = _float(post.get("created_utc")) if isinstance(post, Mapping) else None
+                        if last_created is None or seen_at is None or seen_at < last_created:
+                            reached = True
+                            break
+                        continue
+                    mention = self._mention(brand, post, name)
+                    if mention is None or mention.published_at is None:
+                        stats[PARSE_FAILURES] += 1
+                        continue
+                    created = mention.published_at.timestamp()
+                    if last_created is not None and created < last_created:
+                        stats["known"] += 1
+                        reached = True
+                        break
+                    mentions.append(mention)
+                    fresh.append((mention.external_id, created))
+                after = listing.get("after")
+                if reached or not after:
+                    complete = True
+                    break
+                params["after"] = str(after)
+            else:
+                complete = True  # max_pages read: older posts are given up, as on the first crawl
+        finally:
+            if self._client is None:
+                client.close()
+        stats.update(client.stats)
+        if complete and fresh:
+            newest_name, newest = max(fresh, key=lambda f: f[1])
+            names = [name for name, _ in fresh] + recent
+            state = with_cursor(state, {"recent": names[:RECENT_LIMIT], "last_created_utc": newest})
+            state = replace(state, last_seen_id=newest_name, last_seen_at=datetime.fromtimestamp(newest, UTC))
+        return CrawlResult(mentions, replace(state, updated_at=self._now()), stats)
+
+    def _page(self, client: PoliteClient, path: str, params: Mapping[str, str]) -> Mapping[str, Any]:
+        """One search page's ``data`` (``after``, ``children``); a 401 gets one fresh token, then SourceBlocked."""
+        response = self._search(client, path, params, fresh=False)
+        if response.status_code == 401:
+            log.info("Reddit answered 401 to a token it gave; asking for a new one")
+            self._token = None
+            response = self._search(client, path, params, fresh=True)
+            if response.status_code == 401:
+                raise SourceBlocked("Reddit search: HTTP 401 even with a fresh token; is the app still allowed?")
+        check_status(response, "Reddit search")
+        body = client.json(response)
+        data = body.get("data") if isinstance(body, Mapping) else None
+        if not isinstance(data, Mapping) or not isinstance(data.get("children"), list):
+            raise SourceParseError(f"Reddit search answered JSON that is not a listing: {str(body)[:80]!r}")
+        return data
+
+    def _search(self, client: PoliteClient, path: str, params: Mapping[str, str], *, fresh: bool) -> httpx.Response:
+        token = self._access_token(client, fresh=fresh)
+        return client.get(
+            self.config.url(path), params=params, headers={"Authorization": f"bearer {token}", **self._agent()}
+        )
+
+    def _access_token(self, client: PoliteClient, *, fresh: bool = False) -> str:
+        """The app-only token, fetched again when it is about to expire (or ``fresh`` after a 401)."""
+        if self._token and not fresh and self._clock() < self._token_expires:
+            return self._token
+        response = client.post(
+            self.options.token_url,
+            auth=(self.client_id, self.client_secret),
+            data={"grant_type": "client_credentials"},
+            headers=self._agent(),
+        )
+        if response.status_code in (401, 403):
+            raise SourceBlocked(
+                f"Reddit token: HTTP {response.status_code}; check {self.options.client_id_env} "
+                f"and {self.options.secret_env}"
+            )
+        check_status(response, "Reddit token")
+        try:
+            body = client.json(response)
+        except SourceParseError as exc:
+            raise SourceError(f"Reddit token endpoint did not answer JSON: {exc}") from exc
+        token = body.get("access_token") if isinstance(body, Mapping) else None
+        if not isinstance(token, str) or not token:
+            reason = body.get("error") if isinstance(body, Mapping) else None
+            raise SourceBlocked(f"Reddit gave no token ({reason or 'no access_token in the answer'})")
+        lifetime = _float(body.get("expires_in")) or 3600.0
+        self._token = token
+        self._token_expires = self._clock() + max(0.0, lifetime - TOKEN_MARGIN)
+        return token
+
+    def _agent(self) -> dict[str, str]:
+        return {"User-Agent": self.user_agent}
+
+    def _mention(self, brand: Brand, post: Any, name: str | None) -> RawMention | None:
+        """One post as a mention; None when it lacks its name, title, permalink or time (counted by the caller)."""
+        if not isinstance(post, Mapping) or name is None:
+            return None
+        title, permalink, created = post.get("title"), post.get("permalink"), _float(post.get("created_utc"))
+        if not isinstance(title, str) or not isinstance(permalink, str) or created is None:
+            log.warning("Reddit post %s lacks a title, permalink or created_utc; skipped", name)
+            return None
+        author = str(post.get("author") or "")
+        url = f"https://www.reddit.com{permalink}"
+        payload: dict[str, Any] = {
+            "source_name": self.name,
+            "subreddit": post.get("subreddit"),
+            "score": post.get("score"),
+            "num_comments": post.get("num_comments"),
+        }
+        link = post.get("url")
+        if isinstance(link, str) and link and link != url:
+            payload["link"] = link  # a link post: the page it points at
+        selftext = post.get("selftext")
+        return RawMention(
+            source=self.kind,
+            external_id=name,
+            url=url,
+            text=selftext.strip() if isinstance(selftext, str) and selftext.strip() else title,
+            fetched_at=self._now(),
+            title=title,
+            brand=brand.name,
+            author=f"u/{author}" if author and author != "[deleted]" else "",
+            author_handle=f"u/{author}" if author and author != "[deleted]" else "",
+            published_at=datetime.fromtimestamp(created, UTC),
+            payload=payload,
+        )
+
+
+def _fullname(post: Any) -> str | None:
+    """``t3_<id>``: the post's ``name``, or built from its ``id``."""
+    if not isinstance(post, Mapping):
+        return None
+    if isinstance(post.get("name"), str) and post["name"]:
+        return str(post["name"])
+    return f"t3_{post['id']}" if isinstance(post.get("id"), str) and post["id"] else None
+
+
+def _float(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        return None

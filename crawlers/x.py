@@ -1,0 +1,244 @@
+"""X (Twitter) API v2 recent search: posts naming a brand since the newest one seen last time."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, ClassVar, Self
+
+import httpx
+
+from config.settings import doc
+from crawlers.base import (
+    FAILED,
+    FETCHED,
+    PARSE_FAILURES,
+    BaseSource,
+    CrawlResult,
+    SourceConfig,
+    register,
+    secret,
+)
+from crawlers.http import PoliteClient
+from crawlers.queries import boolean_query
+from store.errors import ConfigError, SourceBlocked, SourceError, SourceParseError
+from store.model import Brand, CrawlState, RawMention
+
+if TYPE_CHECKING:
+    from config.settings import Settings, SourceSettings
+
+log = logging.getLogger(__name__)
+
+SEARCH_PATH = "/2/tweets/search/recent"
+TWEET_FIELDS = "created_at,author_id,lang,public_metrics,conversation_id"
+USER_FIELDS = "username,name,public_metrics,verified"
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@register
+class XSource(BaseSource):
+    """X (Twitter) posts from API v2 recent search, by a query built from the brand; needs a bearer token.
+
+    Pages through recent search with ``next_token``; ``since_id`` makes a quiet poll cost one request."""
+
+    kind: ClassVar[str] = "x"
+    default_base_url: ClassVar[str] = "https://api.x.com"
+
+    @dataclass(frozen=True)
+    class Options:
+        token_env: str = doc("Environment variable holding the X API bearer token.", default="KULAK_X_BEARER_TOKEN")
+        lang: str = doc('Only posts in this language, e.g. "tr" (X\'s lang: operator); empty means any.', default="")
+        max_results: int = doc("Posts asked for per page, 10 to 100.", default=100)
+
+    def __init__(
+        self,
+        config: SourceConfig,
+        options: XSource.Options | None = None,
+        *,
+        token: str = "",
+        client: httpx.Client | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.time,
+        now: Callable[[], datetime] = _utc_now,
+    ) -> None:
+        super().__init__(config, options)
+        self.options: XSource.Options
+        if not 10 <= self.options.max_results <= 100:
+            raise ConfigError(f"expected 10 to 100, got {self.options.max_results}", key="max_results")
+        self.token = token
+        self._client = client
+        self._sleep = sleep
+        self._clock = clock
+        self._now = now
+
+    @classmethod
+    def from_settings(cls, conf: SourceSettings, settings: Settings, index: int = 0) -> Self:
+        source = super().from_settings(conf, settings, index)
+        source.token = secret(source.options.token_env, f"source {conf.name!r} (X API)")
+        return source
+
+    def query(self, brand: Brand) -> str:
+        """The recent-search query: the brand's terms, no retweets, and the language filter if set."""
+        extra = "-is:retweet" + (f" lang:{self.options.lang}" if self.options.lang else "")
+        return boolean_query(brand, extra=extra)
+
+    def collect(self, brand: Brand, state: CrawlState | None) -> CrawlResult:
+        state = self.state_for(brand, state)
+        if not self.token:
+            raise SourceBlocked(f"source {self.name!r} has no X bearer token")
+        params: dict[str, str] = {
+            "query": self.query(brand),
+            "max_results": str(self.options.max_results),
+            "tweet.fields": TWEET_FIELDS,
+            "expansions": "author_id",
+            "user.fields": USER_FIELDS,
+        }
+        if state.last_seen_id:
+            params["since_id"] = state.last_seen_id
+        stats: Counter[str] = Counter()
+        mentions: list[RawMention] = []
+        newest_id: str | None = None
+        complete = False
+        client = PoliteClient(self.config, client=self._client, sleep=self._sleep, clock=self._clock)
+        try:
+            for page in range(self.config.max_pages):
+                try:
+                    body = self._page(client, params)
+                except SourceParseError as exc:
+                    log.warning("X search page %d unreadable: %s", page + 1, exc)
+                    stats[PARSE_FAILURES] += 1
+                    break
+                except SourceBlocked:
+                    raise
+                except SourceError as exc:
+                    if page == 0:
+                        raise
+                    log.warning("X search page %d failed; the gap is read next time: %s", page + 1, exc)
+                    stats[FAILED] += 1
+                    break
+                meta = _mapping(body.get("meta"))
+                read = self._mentions(brand, body, stats)
+                if page == 0 and (meta.get("newest_id") or read):
+                    newest_id = str(meta.get("newest_id") or max((m.external_id for m in read), key=_id_order))
+                mentions.extend(read)
+                next_token = meta.get("next_token")
+                if not next_token:
+                    complete = True
+                    break
+                params["next_token"] = str(next_token)
+            else:
+                complete = True  # max_pages read: what lies further back is given up, as on the first crawl
+        finally:
+            if self._client is None:
+                client.close()
+        stats.update(client.stats)
+        if complete and newest_id:
+            newest_at = max((m.published_at for m in mentions if m.published_at), default=state.last_seen_at)
+            state = replace(state, last_seen_id=newest_id, last_seen_at=newest_at)
+        return CrawlResult(mentions, replace(state, updated_at=self._now()), stats)
+
+    def _page(self, client: PoliteClient, params: Mapping[str, str]) -> dict[str, Any]:
+        response = client.get(
+            self.config.url(SEARCH_PATH), params=params, headers={"Authorization": f"Bearer {self.token}"}
+        )
+        if response.status_code >= 300:
+            raise _api_error(response)
+        body = client.json(response)
+        if not isinstance(body, dict) or not isinstance(body.get("data", []), list):
+            raise SourceParseError(f"X search answered JSON of an unknown shape: {str(body)[:80]!r}")
+        problems = body.get("errors")
+        for problem in problems if isinstance(problems, list) else ():  # partial errors: the posts still count
+            log.info("X search reported: %s", problem.get("detail") if isinstance(problem, Mapping) else problem)
+        return body
+
+    def _mentions(self, brand: Brand, body: Mapping[str, Any], stats: Counter[str]) -> list[RawMention]:
+        includes = _mapping(body.get("includes"))
+        users = {str(u.get("id")): u for u in includes.get("users") or () if isinstance(u, Mapping)}
+        mentions = []
+        for tweet in body.get("data") or ():
+            stats[FETCHED] += 1
+            mention = self._mention(brand, tweet, users)
+            if mention is None:
+                stats[PARSE_FAILURES] += 1
+                continue
+            mentions.append(mention)
+        return mentions
+
+    def _mention(self, brand: Brand, tweet: Any, users: Mapping[str, Mapping[str, Any]]) -> RawMention | None:
+        """One post as a mention; None when it lacks an id or its text (counted by the caller)."""
+        if not isinstance(tweet, Mapping) or not tweet.get("id") or not isinstance(tweet.get("text"), str):
+            log.warning("X post without id or text skipped: %s", str(tweet)[:120])
+            return None
+        tweet_id = str(tweet["id"])
+        user = users.get(str(tweet.get("author_id")), {})
+        username = str(user.get("username") or "")
+        user_metrics = _mapping(user.get("public_metrics"))
+        payload: dict[str, Any] = {
+            "source_name": self.name,
+            "public_metrics": dict(_mapping(tweet.get("public_metrics"))),
+            "followers": user_metrics.get("followers_count"),
+            "conversation_id": tweet.get("conversation_id"),
+            "verified": bool(user.get("verified", False)),
+        }
+        if tweet.get("author_id"):
+            payload["author_id"] = str(tweet["author_id"])
+        return RawMention(
+            source=self.kind,
+            external_id=tweet_id,
+            url=f"https://x.com/{username}/status/{tweet_id}" if username else f"https://x.com/i/status/{tweet_id}",
+            text=tweet["text"],
+            fetched_at=self._now(),
+            brand=brand.name,
+            author=str(user.get("name") or username),
+            author_handle=f"@{username}" if username else "",
+            language=tweet.get("lang") or None,
+            published_at=_parse_time(tweet.get("created_at")),
+            payload=payload,
+        )
+
+
+def _id_order(tweet_id: str) -> tuple[int, str]:
+    """Post ids are growing integers written as strings: compare them as numbers."""
+    return (len(tweet_id), tweet_id)
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _parse_time(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _api_error(response: httpx.Response) -> SourceError:
+    """X's problem JSON ({"title","detail","type","status"}) as a SourceError that says what went wrong."""
+    status = response.status_code
+    reason = ""
+    try:
+        problem = json.loads(response.content[:8192])
+    except ValueError:
+        problem = None
+    if isinstance(problem, Mapping):
+        parts = [str(problem[k]) for k in ("title", "detail") if problem.get(k)]
+        errors = problem.get("errors")
+        if isinstance(errors, list) and errors and isinstance(errors[0], Mapping) and errors[0].get("message"):
+            parts.append(str(errors[0]["message"]))
+        reason = ": ".join(dict.fromkeys(parts))
+    message = f"X API search: HTTP {status}" + (f" ({reason[:300]})" if reason else "")
+    if status in (401, 403):
+        return SourceBlocked(message + "; check the bearer token and the access tier")
+    return SourceError(message)

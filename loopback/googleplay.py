@@ -1,0 +1,158 @@
+"""A local stand-in for the Play Developer API's reviews list: bearer auth, token paging, Google's error bodies."""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from loopback.server import LoopbackServer, Recorded, Reply
+
+PATH = re.compile(r"^/androidpublisher/v3/applications/(?P<package>[A-Za-z0-9_.]+)/reviews$")
+
+
+def review_json(
+    rid: str,
+    text: str,
+    modified: datetime,
+    *,
+    author: str = "Mehmet Kaya",
+    rating: int = 1,
+    language: str = "tr_TR",
+    version: str = "7.4.2",
+    reply: str | None = None,
+    replied: datetime | None = None,
+) -> dict[str, Any]:
+    """One review as ``reviews.list`` returns it (int64 seconds as strings, the way Google's JSON has them)."""
+    user = {
+        "userComment": {
+            "text": text,
+            "lastModified": {"seconds": str(int(modified.timestamp())), "nanos": 412000000},
+            "starRating": rating,
+            "reviewerLanguage": language,
+            "device": "a52q",
+            "androidOsVersion": 34,
+            "appVersionCode": 70402,
+            "appVersionName": version,
+            "thumbsUpCount": 0,
+            "thumbsDownCount": 0,
+            "deviceMetadata": {"productName": "a52q (Galaxy A52)", "manufacturer": "Samsung"},
+        }
+    }
+    comments: list[dict[str, Any]] = [user]
+    if reply is not None:
+        when = replied or modified
+        comments.append(
+            {"developerComment": {"text": reply, "lastModified": {"seconds": str(int(when.timestamp())), "nanos": 0}}}
+        )
+    return {"reviewId": rid, "authorName": author, "comments": comments}
+
+
+def google_error(code: int, message: str, status: str) -> Reply:
+    return Reply.json({"error": {"code": code, "message": message, "status": status}}, status=code)
+
+
+@dataclass
+class _Failure:
+    status: int
+    times: int
+    retry_after: float | None
+
+
+class PlayDeveloperApi(LoopbackServer):
+    """Serves ``GET /androidpublisher/v3/applications/{package}/reviews?token=T``, newest lastModified first.
+
+    Answers 401 unless ``Authorization: Bearer {token}``; ``page_size`` reviews a page, the rest behind an opaque
+    ``tokenPagination.nextPageToken``. ``pages`` replaces a page's reply ((package, page) -> Reply).
+    """
+
+    def __init__(
+        self,
+        reviews: Mapping[str, Iterable[Mapping[str, Any]]],
+        *,
+        token: str = "ya29.test-access-token",
+        page_size: int = 10,
+        charset: str = "utf-8",
+    ) -> None:
+        super().__init__()
+        self.reviews = {package: [dict(r) for r in rows] for package, rows in reviews.items()}
+        self.token = token
+        self.page_size = page_size
+        self.charset = charset
+        self.pages: dict[tuple[str, int], Reply] = {}
+        self._failures: list[_Failure] = []
+        self._guard = threading.Lock()
+
+    def add(self, package: str, review: Mapping[str, Any]) -> None:
+        with self._guard:
+            self.reviews.setdefault(package, []).append(dict(review))
+
+    def fail_next(self, status: int, times: int = 1, retry_after: float | None = None) -> None:
+        with self._guard:
+            self._failures.append(_Failure(status, times, retry_after))
+
+    def review_pages(self) -> list[tuple[str, str | None]]:
+        """(package, page token or None) of every reviews request, in order."""
+        found = ((PATH.match(r.path), r) for r in self.received())
+        return [(m["package"], r.query.get("token", [None])[0]) for m, r in found if m]
+
+    def handle(self, request: Recorded) -> Reply:
+        match = PATH.match(request.path)
+        if match is None:
+            return google_error(404, "Not Found", "NOT_FOUND")
+        if request.headers.get("authorization") != f"Bearer {self.token}":
+            return google_error(
+                401,
+                "Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or "
+                "other valid authentication credential.",
+                "UNAUTHENTICATED",
+            )
+        with self._guard:
+            failure = self._failures[0] if self._failures else None
+            if failure is not None:
+                failure.times -= 1
+                if failure.times <= 0:
+                    self._failures.pop(0)
+        if failure is not None:
+            reply = google_error(failure.status, "Backend Error", "UNAVAILABLE")
+            if failure.retry_after is not None:
+                reply.headers["Retry-After"] = f"{failure.retry_after:g}"
+            return reply
+        package = match["package"]
+        if package not in self.reviews:
+            return google_error(404, "Package not found: " + package, "NOT_FOUND")
+        token = request.query.get("token", [""])[0]
+        page = _page_of(token)
+        if page is None:
+            return google_error(400, "Invalid pagination token", "INVALID_ARGUMENT")
+        override = self.pages.get((package, page))
+        if override is not None:
+            return override
+        with self._guard:
+            rows = sorted(self.reviews[package], key=_modified, reverse=True)
+        chunk = rows[(page - 1) * self.page_size : page * self.page_size]
+        data: dict[str, Any] = {"reviews": chunk} if chunk else {}
+        if page * self.page_size < len(rows):
+            data["tokenPagination"] = {"nextPageToken": f"CgwI{page + 1}Eo2Qk"}
+        body = json.dumps(data, ensure_ascii=False).encode(self.charset)
+        return Reply(200, body, {"Content-Type": f"application/json; charset={self.charset}"})
+
+
+def _page_of(token: str) -> int | None:
+    """The page an opaque token stands for ("" is page 1)."""
+    if not token:
+        return 1
+    found = re.fullmatch(r"CgwI(\d+)Eo2Qk", token)
+    return int(found.group(1)) if found else None
+
+
+def _modified(review: Mapping[str, Any]) -> int:
+    for comment in review.get("comments") or []:
+        user = comment.get("userComment") if isinstance(comment, Mapping) else None
+        if isinstance(user, Mapping):
+            return int((user.get("lastModified") or {}).get("seconds") or 0)
+    return 0

@@ -1,0 +1,55 @@
+"""The ops alert: a source that keeps failing or has gone quiet, posted once per episode to the ops channel."""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+from responders.alerts import Alerter
+from responders.slack import escape, mrkdwn, plain
+from store.model import Delivery, SourceProblem
+from store.repository import UnitOfWork
+
+log = logging.getLogger(__name__)
+TITLES = {"failing": "Kaynak hata veriyor / Source failing", "silent": "Kaynak sessiz / Source silent"}
+
+
+def render_problem(problem: SourceProblem) -> dict[str, Any]:
+    title = TITLES.get(problem.kind, problem.kind)
+    text = f"{title}: {problem.source} — {problem.message}"
+    return {
+        "text": escape(text),
+        "blocks": [
+            {
+                "type": "section",
+                "text": mrkdwn(f"*{escape(title)}*: `{escape(problem.source)}`\n{escape(problem.message)}"),
+            },
+            {"type": "context", "elements": [mrkdwn(f"since {problem.since:%Y-%m-%d %H:%M} UTC · kulak doctor")]},
+        ],
+        "plain": plain(text),
+    }
+
+
+def queue_ops_alerts(uow: UnitOfWork, problems: Sequence[SourceProblem], alerters: Sequence[Alerter]) -> Counter[str]:
+    """Queue one outbox row per problem episode and alerter; ``deliver_pending`` sends them like care alerts."""
+    counts: Counter[str] = Counter()
+    if not problems:
+        return counts
+    with uow:
+        for problem in problems:
+            for alerter in alerters:
+                key = (
+                    f"{alerter.name}:{alerter.target}:ops:{problem.source}:{problem.kind}:{problem.since:%Y%m%dT%H%M%S}"
+                )
+                payload = render_problem(problem)
+                if alerter.name == "console":
+                    payload = {"text": payload["plain"]}
+                delivery = Delivery(key=key, channel=alerter.name, target=alerter.target, payload=payload)
+                queued = uow.deliveries.enqueue(delivery)
+                counts["ops_alerts_queued" if queued else "ops_alerts_known"] += 1
+                if queued:
+                    log.warning("ops alert: %s %s: %s", problem.source, problem.kind, problem.message)
+        uow.commit()
+    return counts
