@@ -2,33 +2,18 @@
 
 from __future__ import annotations
 
-import logging
-import time
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-import httpx
-
 from config.settings import doc
-from crawlers.base import (
-    FAILED,
-    FETCHED,
-    PARSE_FAILURES,
-    BaseSource,
-    CrawlResult,
-    SourceConfig,
-    cursor_of,
-    register,
-    with_cursor,
-)
+from crawlers.api import ApiSource
+from crawlers.base import FETCHED, PARSE_FAILURES, CrawlResult, cursor_of, register, with_cursor
 from crawlers.http import PoliteClient, check_status
 from store.errors import SourceBlocked, SourceError, SourceParseError, SourceRateLimited
 from store.model import Brand, CrawlState, RawMention
-
-log = logging.getLogger(__name__)
 
 FEED_PAGES = 10  # Apple serves ten pages of the feed at most
 
@@ -43,7 +28,7 @@ class _Walk:
 
 
 @register
-class AppStoreSource(BaseSource):
+class AppStoreSource(ApiSource):
     """App Store reviews of the brand's apps, from Apple's public customer-reviews feed.
 
     Reads each app's feed in each country until the newest review seen last time (one request when none is new)."""
@@ -60,22 +45,8 @@ class AppStoreSource(BaseSource):
         )
         countries: tuple[str, ...] = doc('App Store countries whose reviews are read, like ["tr"].', default=("tr",))
 
-    def __init__(
-        self,
-        config: SourceConfig,
-        options: AppStoreSource.Options | None = None,
-        *,
-        client: httpx.Client | None = None,
-        sleep: Callable[[float], None] = time.sleep,
-        clock: Callable[[], float] = time.time,
-        now: Callable[[], datetime] = lambda: datetime.now(UTC),
-    ) -> None:
-        super().__init__(config, options)
-        self.options: AppStoreSource.Options
-        self._client = client
-        self._sleep = sleep
-        self._clock = clock
-        self._now = now
+    ends_crawl: ClassVar[tuple[type[SourceError], ...]] = (SourceBlocked, SourceRateLimited)
+    options: Options
 
     def has_key_for(self, brand: Brand) -> bool:
         return bool(self.options.apps.get(brand.name)) and bool(self.options.countries)
@@ -88,36 +59,26 @@ class AppStoreSource(BaseSource):
         newest: dict[str, str] = {str(k): str(v) for k, v in (cursor_of(state).get("newest") or {}).items()}
         stats: Counter[str] = Counter()
         mentions: list[RawMention] = []
-        errors: list[SourceError] = []
+        failures = self.failures(stats)
         pairs = [(app, country) for app in self.options.apps.get(brand.name, ()) for country in self.options.countries]
-        client = PoliteClient(self.config, client=self._client, sleep=self._sleep, clock=self._clock)
-        try:
+        with self.open_client(stats) as client:
             for app, country in pairs:
                 key = f"{country}/{app}"
                 last = newest.get(key)
                 try:
                     walk = self._walk(client, brand, app, country, int(last) if last else None, stats)
-                except (SourceBlocked, SourceRateLimited):
-                    raise
                 except SourceError as exc:  # this feed is down; the others may not be
-                    log.warning("App Store feed %s failed: %s", key, exc)
-                    stats[FAILED] += 1
-                    errors.append(exc)
+                    failures.add(exc, f"App Store feed {key}")
                     continue
                 mentions.extend(walk.mentions)
                 if walk.complete and walk.newest is not None:  # a partial walk is read again next time
                     newest[key] = str(walk.newest)
-        finally:
-            if self._client is None:
-                client.close()
-        stats.update(client.stats)
-        if errors and len(errors) == len(pairs):
-            raise errors[0]
+        failures.raise_if_all(len(pairs))
         mentions.sort(key=lambda m: int(m.external_id), reverse=True)
         new_state = with_cursor(state, {"newest": newest})
         if mentions and (not state.last_seen_id or int(mentions[0].external_id) > int(state.last_seen_id)):
             new_state = replace(new_state, last_seen_id=mentions[0].external_id, last_seen_at=mentions[0].published_at)
-        return CrawlResult(mentions, replace(new_state, updated_at=self._now()), +stats)
+        return self.result(mentions, new_state, +stats)
 
     def _walk(
         self, client: PoliteClient, brand: Brand, app: str, country: str, last: int | None, stats: Counter[str]
@@ -131,17 +92,8 @@ class AppStoreSource(BaseSource):
                 response = client.get(url, headers={"Accept": "application/json"})
                 check_status(response, f"App Store feed {country}/{app} page {page}")
                 entries = feed_entries(client.json(response))
-            except SourceParseError as exc:
-                log.warning("App Store feed %s/%s page %s unreadable: %s", country, app, page, exc)
-                stats[PARSE_FAILURES] += 1
-                return walk
-            except (SourceBlocked, SourceRateLimited):
-                raise
             except SourceError as exc:
-                if page == 1:
-                    raise
-                log.warning("%s; keeping the reviews already read", exc)
-                stats[FAILED] += 1
+                self.page_failed(exc, first=page == 1, what=f"App Store feed {country}/{app} page {page}", stats=stats)
                 return walk
             if not entries:
                 walk.complete = True
@@ -180,19 +132,16 @@ class AppStoreSource(BaseSource):
             return None
         rating = _label(entry, "im:rating")
         author = entry.get("author")
-        return RawMention(
-            source=self.kind,
-            external_id=rid,
-            url=f"https://apps.apple.com/{country}/app/id{app}?see-all=reviews",
-            text=content.strip(),
-            fetched_at=self._now(),
+        return self.mention(
+            brand,
+            rid,
+            f"https://apps.apple.com/{country}/app/id{app}?see-all=reviews",
+            content.strip(),
             title=_label(entry, "title").strip(),
-            brand=brand.name,
             author=_label(author, "name") if isinstance(author, Mapping) else "",
             language="tr" if country.lower() == "tr" else None,
             published_at=published if published.tzinfo else published.replace(tzinfo=UTC),
             payload={
-                "source_name": self.name,
                 "app_id": app,
                 "country": country,
                 "rating": int(rating) if rating.isdigit() else None,

@@ -2,35 +2,20 @@
 
 from __future__ import annotations
 
-import logging
-import time
 from collections import Counter
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Any, ClassVar
 
-import httpx
-
 from config.settings import doc
-from crawlers.base import (
-    FAILED,
-    FETCHED,
-    PARSE_FAILURES,
-    BaseSource,
-    CrawlResult,
-    SourceConfig,
-    cursor_of,
-    register,
-    with_cursor,
-)
+from crawlers.api import ApiSource, SeenIds
+from crawlers.base import FETCHED, PARSE_FAILURES, CrawlResult, cursor_of, register, with_cursor
 from crawlers.feeds import parse_iso
 from crawlers.http import PoliteClient, check_status
 from crawlers.queries import plain_query
 from store.errors import SourceError, SourceParseError
 from store.model import Brand, CrawlState, RawMention
-
-log = logging.getLogger(__name__)
 
 SEARCH_PATH = "/xrpc/app.bsky.feed.searchPosts"
 ACCEPT_JSON = {"Accept": "application/json"}
@@ -38,20 +23,15 @@ PAGE_SIZE = 100  # the most searchPosts hands out per request
 SEEN_LIMIT = 500  # post URIs remembered per brand, for posts indexed in the same instant as the newest seen
 
 
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 @dataclass
 class _Walk:
-    mentions: list[RawMention]
-    fresh: list[str]
+    mentions: list[RawMention] = field(default_factory=list)
     newest_at: datetime | None = None
     complete: bool = False
 
 
 @register
-class BlueskySource(BaseSource):
+class BlueskySource(ApiSource):
     """Bluesky posts from the public post search, by the brand's name or a query per brand.
 
     Searches ``app.bsky.feed.searchPosts`` (sort=latest) and pages back with its cursor to the last post seen."""
@@ -66,78 +46,45 @@ class BlueskySource(BaseSource):
         )
         lang: str = doc('Only posts in this language, e.g. "tr" (empty: any language).', default="")
 
-    def __init__(
-        self,
-        config: SourceConfig,
-        options: BlueskySource.Options | None = None,
-        *,
-        client: httpx.Client | None = None,
-        sleep: Callable[[float], None] = time.sleep,
-        clock: Callable[[], float] = time.time,
-        now: Callable[[], datetime] = _utc_now,
-    ) -> None:
-        super().__init__(config, options)
-        self.options: BlueskySource.Options
-        self._client = client
-        self._sleep = sleep
-        self._clock = clock
-        self._now = now
+    options: Options
 
     def query_for(self, brand: Brand) -> str:
         return (self.options.queries.get(brand.name) or "").strip() or plain_query(brand)
 
     def collect(self, brand: Brand, state: CrawlState | None) -> CrawlResult:
         state = self.state_for(brand, state)
-        stored = cursor_of(state).get("seen")
-        seen = [str(uri) for uri in stored] if isinstance(stored, list) else []
+        seen = SeenIds(cursor_of(state), "seen", SEEN_LIMIT)
         stats: Counter[str] = Counter()
-        client = PoliteClient(self.config, client=self._client, sleep=self._sleep, clock=self._clock)
-        try:
-            walk = self._walk(client, brand, set(seen), state.last_seen_at, stats)
-        finally:
-            if self._client is None:
-                client.close()
-        stats.update(client.stats)
-        if walk.complete and walk.fresh:
+        with self.open_client(stats) as client:
+            walk = self._walk(client, brand, seen, state.last_seen_at, stats)
+        if walk.complete and seen.fresh:
             newest_at = max(filter(None, (walk.newest_at, state.last_seen_at)))
-            state = replace(
-                with_cursor(state, {"seen": (walk.fresh + seen)[:SEEN_LIMIT]}),
-                last_seen_id=walk.fresh[0],
-                last_seen_at=newest_at,
-            )
-        return CrawlResult(walk.mentions, replace(state, updated_at=self._now()), stats)
+            state = replace(with_cursor(state, seen.kept()), last_seen_id=seen.fresh[0], last_seen_at=newest_at)
+        return self.result(walk.mentions, state, stats)
 
     def _walk(
-        self, client: PoliteClient, brand: Brand, seen: set[str], last_seen_at: datetime | None, stats: Counter[str]
+        self, client: PoliteClient, brand: Brand, seen: SeenIds, last_seen_at: datetime | None, stats: Counter[str]
     ) -> _Walk:
         """Newest first, page by page, until a known post, the end of the results or ``max_pages``."""
-        walk = _Walk([], [])
+        walk = _Walk()
         params = {"q": self.query_for(brand), "sort": "latest", "limit": str(PAGE_SIZE)}
         if self.options.lang:
             params["lang"] = self.options.lang
         for page in range(self.config.max_pages):
             try:
-                response = client.get(
-                    self.config.url(SEARCH_PATH), params=params, headers={"Accept": "application/json"}
-                )
+                response = client.get(self.config.url(SEARCH_PATH), params=params, headers=ACCEPT_JSON)
                 check_status(response, f"bluesky search for {brand.name}")
                 data = client.json(response)
                 posts = data.get("posts") if isinstance(data, Mapping) else None
                 if not isinstance(posts, list):
                     raise SourceParseError("searchPosts answered without a posts list")
-            except SourceParseError as exc:
-                log.warning("bluesky page %d unreadable: %s", page + 1, exc)
-                stats[PARSE_FAILURES] += 1
-                return walk
-            except SourceError:
-                if page == 0:
-                    raise
-                stats[FAILED] += 1  # keep what was read; the old state makes the next crawl read the gap again
+            except SourceError as exc:
+                self.page_failed(exc, first=page == 0, what=f"bluesky page {page + 1}", stats=stats)
                 return walk
             for raw in posts:
                 uri = raw.get("uri") if isinstance(raw, Mapping) else None
                 indexed = parse_iso(raw.get("indexedAt")) if isinstance(raw, Mapping) else None
-                if uri in seen or (indexed and last_seen_at and indexed <= last_seen_at):
+                if seen.before(uri) or (indexed and last_seen_at and indexed <= last_seen_at):
                     stats["known"] += 1
                     walk.complete = True
                     return walk
@@ -146,9 +93,9 @@ class BlueskySource(BaseSource):
                 if mention is None:
                     stats[PARSE_FAILURES] += 1
                     continue
-                if mention.external_id in walk.fresh:
+                if mention.external_id in seen:
                     continue  # a post that moved onto the next page while paging
-                walk.fresh.append(mention.external_id)
+                seen.add(mention.external_id)
                 walk.mentions.append(mention)
                 walk.newest_at = max(filter(None, (walk.newest_at, indexed)))
             next_cursor = data.get("cursor")
@@ -172,19 +119,17 @@ class BlueskySource(BaseSource):
         if not isinstance(text, str) or indexed is None:
             return None
         langs = record.get("langs")
-        payload: dict[str, Any] = {"source_name": self.name}
+        payload: dict[str, Any] = {}
         for key, name in (("likeCount", "likes"), ("repostCount", "reposts"), ("replyCount", "replies")):
             if isinstance(raw.get(key), int):
                 payload[name] = raw[key]
         if isinstance(author.get("did"), str):
             payload["did"] = author["did"]
-        return RawMention(
-            source=self.kind,
-            external_id=uri,
-            url=f"https://bsky.app/profile/{handle}/post/{uri.rstrip('/').rsplit('/', 1)[-1]}",
-            text=text.strip(),
-            fetched_at=self._now(),
-            brand=brand.name,
+        return self.mention(
+            brand,
+            uri,
+            f"https://bsky.app/profile/{handle}/post/{uri.rstrip('/').rsplit('/', 1)[-1]}",
+            text.strip(),
             author=str(author.get("displayName") or "").strip() or handle,
             author_handle=f"@{handle}",
             language=langs[0] if isinstance(langs, list) and langs and isinstance(langs[0], str) else None,

@@ -29,7 +29,8 @@ from crawlers.base import (
 )
 from crawlers.eksisozluk_markup import TopicPage, parse_topic_page, topic_path
 from crawlers.queries import plain_query
-from crawlers.scrapy_run import abort_crawl, crawl_aborted, failure_error, polite_settings, run_spider
+from crawlers.scrapy_polite import failure_error, polite_settings
+from crawlers.scrapy_run import abort_crawl, crawl_aborted, run_spider
 from crawlers.turkish_dates import ISTANBUL
 from store.errors import ConfigError, NotConfigured, SourceBlocked, SourceParseError
 from store.model import Brand, CrawlState, RawMention

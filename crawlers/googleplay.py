@@ -2,38 +2,21 @@
 
 from __future__ import annotations
 
-import logging
-import time
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Self
+from typing import Any, ClassVar
 from urllib.parse import quote
 
 import httpx
 
 from config.settings import doc
-from crawlers.base import (
-    FAILED,
-    FETCHED,
-    PARSE_FAILURES,
-    BaseSource,
-    CrawlResult,
-    SourceConfig,
-    cursor_of,
-    register,
-    secret,
-    with_cursor,
-)
+from crawlers.api import ApiSource
+from crawlers.base import FETCHED, PARSE_FAILURES, CrawlResult, cursor_of, register, with_cursor
 from crawlers.http import PoliteClient, check_status
 from store.errors import NotConfigured, SourceBlocked, SourceError, SourceParseError, SourceRateLimited
 from store.model import Brand, CrawlState, RawMention
-
-if TYPE_CHECKING:
-    from config.settings import Settings, SourceSettings
-
-log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -47,7 +30,7 @@ class _Walk:
 
 
 @register
-class GooglePlaySource(BaseSource):
+class GooglePlaySource(ApiSource):
     """Google Play reviews of the brand's own apps, from the developer API; needs the app owner's token.
 
     Reads each package's reviews, newest first, until the last one seen (one request when none is new)."""
@@ -67,30 +50,11 @@ class GooglePlaySource(BaseSource):
             default="KULAK_GOOGLEPLAY_TOKEN",
         )
 
-    def __init__(
-        self,
-        config: SourceConfig,
-        options: GooglePlaySource.Options | None = None,
-        *,
-        token: str = "",
-        client: httpx.Client | None = None,
-        sleep: Callable[[float], None] = time.sleep,
-        clock: Callable[[], float] = time.time,
-        now: Callable[[], datetime] = lambda: datetime.now(UTC),
-    ) -> None:
-        super().__init__(config, options)
-        self.options: GooglePlaySource.Options
-        self.token = token
-        self._client = client
-        self._sleep = sleep
-        self._clock = clock
-        self._now = now
-
-    @classmethod
-    def from_settings(cls, conf: SourceSettings, settings: Settings, index: int = 0) -> Self:
-        source = super().from_settings(conf, settings, index)
-        source.token = secret(source.options.token_env, f"source {conf.name!r} (Google Play)")
-        return source
+    secrets: ClassVar[Mapping[str, str]] = {"token": "token_env"}
+    secret_label: ClassVar[str] = "Google Play"
+    ends_crawl: ClassVar[tuple[type[SourceError], ...]] = (SourceBlocked, SourceRateLimited)
+    options: Options
+    token: str
 
     def has_key_for(self, brand: Brand) -> bool:
         return bool(self.options.packages.get(brand.name))
@@ -102,36 +66,26 @@ class GooglePlaySource(BaseSource):
         places: dict[str, Any] = dict(cursor_of(state).get("packages") or {})
         stats: Counter[str] = Counter()
         mentions: list[RawMention] = []
-        errors: list[SourceError] = []
+        failures = self.failures(stats)
         packages = self.options.packages.get(brand.name, ())
-        client = PoliteClient(self.config, client=self._client, sleep=self._sleep, clock=self._clock)
-        try:
+        with self.open_client(stats) as client:
             for package in packages:
                 place = places.get(package)
                 try:
                     walk = self._walk(client, brand, package, place if isinstance(place, Mapping) else {}, stats)
-                except (SourceBlocked, SourceRateLimited):
-                    raise
                 except SourceError as exc:  # this package failed; the others may not
-                    log.warning("Google Play reviews of %s failed: %s", package, exc)
-                    stats[FAILED] += 1
-                    errors.append(exc)
+                    failures.add(exc, f"Google Play reviews of {package}")
                     continue
                 mentions.extend(walk.mentions)
                 if walk.complete and walk.seconds is not None:  # a partial walk is read again next time
                     places[package] = {"seconds": walk.seconds, "ids": walk.ids}
-        finally:
-            if self._client is None:
-                client.close()
-        stats.update(client.stats)
-        if errors and len(errors) == len(packages):
-            raise errors[0]
+        failures.raise_if_all(len(packages))
         mentions.sort(key=lambda m: m.published_at or datetime.min.replace(tzinfo=UTC), reverse=True)
         new_state = with_cursor(state, {"packages": places})
         newest = mentions[0] if mentions else None
         if newest and (state.last_seen_at is None or (newest.published_at or state.last_seen_at) > state.last_seen_at):
             new_state = replace(new_state, last_seen_id=newest.external_id, last_seen_at=newest.published_at)
-        return CrawlResult(mentions, replace(new_state, updated_at=self._now()), +stats)
+        return self.result(mentions, new_state, +stats)
 
     def _walk(
         self, client: PoliteClient, brand: Brand, package: str, place: Mapping[str, Any], stats: Counter[str]
@@ -148,17 +102,8 @@ class GooglePlaySource(BaseSource):
                 reviews = data.get("reviews") or []
                 if not isinstance(reviews, list):
                     raise SourceParseError(f"reviews of {package} is not a list")
-            except SourceParseError as exc:
-                log.warning("Google Play reviews of %s unreadable: %s", package, exc)
-                stats[PARSE_FAILURES] += 1
-                return walk
-            except (SourceBlocked, SourceRateLimited):
-                raise
             except SourceError as exc:
-                if page == 1:
-                    raise
-                log.warning("%s; keeping the reviews already read", exc)
-                stats[FAILED] += 1
+                self.page_failed(exc, first=page == 1, what=f"Google Play reviews of {package}", stats=stats)
                 return walk
             for review in reviews:
                 stats[FETCHED] += 1
@@ -218,7 +163,6 @@ class GooglePlaySource(BaseSource):
         title, _, body = text.partition("\t") if "\t" in text else ("", "", text)  # Play joins title and body
         language = str(user.get("reviewerLanguage") or "")
         payload: dict[str, Any] = {
-            "source_name": self.name,
             "package": package,
             "rating": user.get("starRating"),
             "app_version": user.get("appVersionName"),
@@ -229,14 +173,12 @@ class GooglePlaySource(BaseSource):
             payload["reply"] = str(reply["text"])
             payload["replied_at"] = datetime.fromtimestamp(replied, UTC).isoformat() if replied is not None else None
         rid = str(review["reviewId"])
-        mention = RawMention(
-            source=self.kind,
-            external_id=rid,
-            url=f"https://play.google.com/store/apps/details?id={quote(package)}&reviewId={quote(rid)}",
-            text=body.strip() or title.strip(),
-            fetched_at=self._now(),
+        mention = self.mention(
+            brand,
+            rid,
+            f"https://play.google.com/store/apps/details?id={quote(package)}&reviewId={quote(rid)}",
+            body.strip() or title.strip(),
             title=title.strip() if body.strip() else "",
-            brand=brand.name,
             author=str(review.get("authorName") or ""),
             language=language.replace("-", "_").split("_")[0].lower() or None,
             published_at=datetime.fromtimestamp(seconds, UTC),

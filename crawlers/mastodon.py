@@ -2,42 +2,22 @@
 
 from __future__ import annotations
 
-import logging
-import time
 from collections import Counter
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, ClassVar
 from urllib.parse import parse_qsl, quote, urlsplit
 
-import httpx
-
 from config.settings import doc
-from crawlers.base import (
-    FAILED,
-    FETCHED,
-    PARSE_FAILURES,
-    BaseSource,
-    CrawlResult,
-    SourceConfig,
-    cursor_of,
-    register,
-    with_cursor,
-)
+from crawlers.api import ApiSource
+from crawlers.base import FETCHED, PARSE_FAILURES, CrawlResult, cursor_of, register, with_cursor
 from crawlers.feeds import html_to_text, mark_newest, parse_iso
 from crawlers.http import PoliteClient, check_status
 from crawlers.queries import hashtags
 from store.errors import SourceError, SourceParseError
 from store.model import Brand, CrawlState, RawMention
 
-log = logging.getLogger(__name__)
-
 PAGE_SIZE = 40  # the most a tag timeline hands out per request
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 def newer(a: str, b: str) -> bool:
@@ -54,7 +34,7 @@ class _Walk:
 
 
 @register
-class MastodonSource(BaseSource):
+class MastodonSource(ApiSource):
     """Mastodon posts from the brand's hashtag timelines on one or more instances.
 
     Reads ``/api/v1/timelines/tag/{tag}`` on each instance; ``since_id`` per instance and tag lives in the cursor."""
@@ -71,22 +51,7 @@ class MastodonSource(BaseSource):
             "Hashtags without # to follow, by brand name (default: the brand's hashtags).", factory=dict, per_brand=True
         )
 
-    def __init__(
-        self,
-        config: SourceConfig,
-        options: MastodonSource.Options | None = None,
-        *,
-        client: httpx.Client | None = None,
-        sleep: Callable[[float], None] = time.sleep,
-        clock: Callable[[], float] = time.time,
-        now: Callable[[], datetime] = _utc_now,
-    ) -> None:
-        super().__init__(config, options)
-        self.options: MastodonSource.Options
-        self._client = client
-        self._sleep = sleep
-        self._clock = clock
-        self._now = now
+    options: Options
 
     def instance_roots(self) -> list[str]:
         return list(dict.fromkeys([self.config.root, *(u.strip().rstrip("/") for u in self.options.instances)]))
@@ -101,29 +66,21 @@ class MastodonSource(BaseSource):
         since = {str(k): str(v) for k, v in stored.items()} if isinstance(stored, dict) else {}
         stats: Counter[str] = Counter()
         mentions: dict[str, RawMention] = {}
-        errors: list[SourceError] = []
+        failures = self.failures(stats)
         streams = [(root, tag) for root in self.instance_roots() for tag in self.tags_for(brand)]
-        client = PoliteClient(self.config, client=self._client, sleep=self._sleep, clock=self._clock)
-        try:
+        with self.open_client(stats) as client:
             for root, tag in streams:
                 key = f"{urlsplit(root).netloc}/{tag}"
                 try:
                     walk = self._walk(client, brand, root, tag, since.get(key), mentions, stats)
                 except SourceError as exc:
-                    log.warning("mastodon %s #%s failed: %s", urlsplit(root).netloc, tag, exc)
-                    stats[FAILED] += 1
-                    errors.append(exc)
+                    failures.add(exc, f"mastodon {urlsplit(root).netloc} #{tag}")
                     continue
                 if walk.complete and walk.newest:
                     since[key] = walk.newest
-        finally:
-            if self._client is None:
-                client.close()
-        stats.update(client.stats)
-        if errors and len(errors) == len(streams):
-            raise errors[0]  # no timeline could be read: the crawl stage records it
+        failures.raise_if_all(len(streams))  # no timeline could be read: the crawl stage records it
         new_state = mark_newest(with_cursor(state, {"since_id": since}), mentions.values())
-        return CrawlResult(list(mentions.values()), replace(new_state, updated_at=self._now()), stats)
+        return self.result(mentions.values(), new_state, stats)
 
     def _walk(
         self,
@@ -148,14 +105,8 @@ class MastodonSource(BaseSource):
                 statuses = client.json(response)
                 if not isinstance(statuses, list):
                     raise SourceParseError(f"#{tag} timeline is not a list of statuses")
-            except SourceParseError as exc:
-                log.warning("mastodon #%s page %d unreadable: %s", tag, page + 1, exc)
-                stats[PARSE_FAILURES] += 1
-                return _Walk(walk.newest, complete=False)
-            except SourceError:
-                if page == 0:
-                    raise
-                stats[FAILED] += 1  # a later page: keep what was read, read the gap again next time
+            except SourceError as exc:
+                self.page_failed(exc, first=page == 0, what=f"mastodon #{tag} page {page + 1}", stats=stats)
                 return _Walk(walk.newest, complete=False)
             for raw in statuses:
                 status_id = raw.get("id") if isinstance(raw, Mapping) else None
@@ -196,20 +147,18 @@ class MastodonSource(BaseSource):
         if not (isinstance(status_id, str) and status_id and created and isinstance(acct, str) and acct):
             return None
         host = urlsplit(root).netloc
-        payload: dict[str, Any] = {"source_name": self.name, "instance": host, "tag": tag}
+        payload: dict[str, Any] = {"instance": host, "tag": tag}
         if isinstance(account.get("followers_count"), int):
             payload["followers_count"] = account["followers_count"]
         for key in ("replies_count", "reblogs_count", "favourites_count"):
             if isinstance(raw.get(key), int):
                 payload[key.removesuffix("_count")] = raw[key]
-        return RawMention(
-            source=self.kind,
-            external_id=f"{host}:{status_id}",
-            url=str(raw.get("url") or raw.get("uri") or f"{root}/@{acct}/{status_id}"),
-            text=html_to_text(raw.get("content")),
-            fetched_at=self._now(),
+        return self.mention(
+            brand,
+            f"{host}:{status_id}",
+            str(raw.get("url") or raw.get("uri") or f"{root}/@{acct}/{status_id}"),
+            html_to_text(raw.get("content")),
             title=html_to_text(raw.get("spoiler_text")),  # the content warning, when there is one
-            brand=brand.name,
             author=str(account.get("display_name") or "").strip() or acct,
             author_handle=f"@{acct}",
             language=raw.get("language") if isinstance(raw.get("language"), str) else None,

@@ -3,35 +3,21 @@
 from __future__ import annotations
 
 import logging
-import time
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Self
+from typing import Any, ClassVar
 
 import httpx
 
 from config.settings import doc
-from crawlers.base import (
-    FAILED,
-    FETCHED,
-    PARSE_FAILURES,
-    BaseSource,
-    CrawlResult,
-    SourceConfig,
-    cursor_of,
-    register,
-    secret,
-    with_cursor,
-)
+from crawlers.api import ApiSource, SeenIds
+from crawlers.base import FETCHED, PARSE_FAILURES, CrawlResult, cursor_of, register, with_cursor
 from crawlers.http import PoliteClient, check_status
 from crawlers.queries import boolean_query
 from store.errors import ConfigError, SourceBlocked, SourceError, SourceParseError
 from store.model import Brand, CrawlState, RawMention
-
-if TYPE_CHECKING:
-    from config.settings import Settings, SourceSettings
 
 log = logging.getLogger(__name__)
 
@@ -40,12 +26,8 @@ RECENT_LIMIT = 200  # fullnames remembered: posts sharing the newest second are 
 TOKEN_MARGIN = 60.0  # seconds: a token this close to expiry is replaced before use, not after a 401
 
 
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 @register
-class RedditSource(BaseSource):
+class RedditSource(ApiSource):
     """Reddit posts from search (app-only OAuth), by a query built from the brand; needs an app id and secret.
 
     Searches Reddit (or some subreddits) with ``sort=new``; a poll with nothing new costs one search request."""
@@ -71,39 +53,19 @@ class RedditSource(BaseSource):
         )
         secret_env: str = doc("Environment variable holding the Reddit app's secret.", default="KULAK_REDDIT_SECRET")
 
-    def __init__(
-        self,
-        config: SourceConfig,
-        options: RedditSource.Options | None = None,
-        *,
-        client_id: str = "",
-        client_secret: str = "",
-        client: httpx.Client | None = None,
-        sleep: Callable[[float], None] = time.sleep,
-        clock: Callable[[], float] = time.time,
-        now: Callable[[], datetime] = _utc_now,
-    ) -> None:
-        super().__init__(config, options)
-        self.options: RedditSource.Options
+    secrets: ClassVar[Mapping[str, str]] = {"client_id": "client_id_env", "client_secret": "secret_env"}
+    secret_label: ClassVar[str] = "Reddit API"
+    ends_crawl: ClassVar[tuple[type[SourceError], ...]] = (SourceBlocked,)
+    options: Options
+    client_id: str
+    client_secret: str
+    _token: str | None = None  # kept in memory only, across crawls, until it expires
+    _token_expires = 0.0
+
+    def check_options(self) -> None:
         if self.options.time_filter not in TIME_FILTERS:
             expected = ", ".join(TIME_FILTERS)
             raise ConfigError(f"expected one of {expected}, got {self.options.time_filter!r}", key="time_filter")
-        self.client_id = client_id
-        self.client_secret = client_secret
-        self._client = client
-        self._sleep = sleep
-        self._clock = clock
-        self._now = now
-        self._token: str | None = None  # kept in memory only, across crawls, until it expires
-        self._token_expires = 0.0
-
-    @classmethod
-    def from_settings(cls, conf: SourceSettings, settings: Settings, index: int = 0) -> Self:
-        source = super().from_settings(conf, settings, index)
-        what = f"source {conf.name!r} (Reddit API)"
-        source.client_id = secret(source.options.client_id_env, what)
-        source.client_secret = secret(source.options.secret_env, what)
-        return source
 
     @property
     def user_agent(self) -> str:
@@ -119,8 +81,7 @@ class RedditSource(BaseSource):
         if not (self.client_id and self.client_secret):
             raise SourceBlocked(f"source {self.name!r} has no Reddit client id and secret")
         cursor = cursor_of(state)
-        recent = [str(n) for n in cursor.get("recent") or []]
-        known = set(recent) | ({state.last_seen_id} if state.last_seen_id else set())
+        seen = SeenIds(cursor, "recent", RECENT_LIMIT)
         last_created = _float(cursor.get("last_created_utc"))
         if last_created is None and state.last_seen_at is not None:
             last_created = state.last_seen_at.timestamp()
@@ -133,29 +94,19 @@ class RedditSource(BaseSource):
         mentions: list[RawMention] = []
         fresh: list[tuple[str, float]] = []
         complete = False
-        client = PoliteClient(self.config, client=self._client, sleep=self._sleep, clock=self._clock)
-        try:
+        with self.open_client(stats) as client:
             for page in range(self.config.max_pages):
                 try:
                     listing = self._page(client, path, params)
-                except SourceParseError as exc:
-                    log.warning("Reddit search page %d unreadable: %s", page + 1, exc)
-                    stats[PARSE_FAILURES] += 1
-                    break
-                except SourceBlocked:
-                    raise
                 except SourceError as exc:
-                    if page == 0:
-                        raise
-                    log.warning("Reddit search page %d failed; the gap is read next time: %s", page + 1, exc)
-                    stats[FAILED] += 1
+                    self.page_failed(exc, first=page == 0, what=f"Reddit search page {page + 1}", stats=stats)
                     break
                 reached = False
                 for child in listing["children"]:
                     stats[FETCHED] += 1
                     post = child.get("data") if isinstance(child, Mapping) else None
                     name = _fullname(post)
-                    if name is not None and name in known:
+                    if name is not None and (seen.before(name) or name == state.last_seen_id):
                         stats["known"] += 1
                         # posts of the newest second seen may come in any order: step over, stop only below it
                         seen_at = _float(post.get("created_utc")) if isinstance(post, Mapping) else None
@@ -173,6 +124,7 @@ class RedditSource(BaseSource):
                         reached = True
                         break
                     mentions.append(mention)
+                    seen.add(mention.external_id)
                     fresh.append((mention.external_id, created))
                 after = listing.get("after")
                 if reached or not after:
@@ -181,16 +133,11 @@ class RedditSource(BaseSource):
                 params["after"] = str(after)
             else:
                 complete = True  # max_pages read: older posts are given up, as on the first crawl
-        finally:
-            if self._client is None:
-                client.close()
-        stats.update(client.stats)
         if complete and fresh:
             newest_name, newest = max(fresh, key=lambda f: f[1])
-            names = [name for name, _ in fresh] + recent
-            state = with_cursor(state, {"recent": names[:RECENT_LIMIT], "last_created_utc": newest})
+            state = with_cursor(state, {**seen.kept(), "last_created_utc": newest})
             state = replace(state, last_seen_id=newest_name, last_seen_at=datetime.fromtimestamp(newest, UTC))
-        return CrawlResult(mentions, replace(state, updated_at=self._now()), stats)
+        return self.result(mentions, state, stats)
 
     def _page(self, client: PoliteClient, path: str, params: Mapping[str, str]) -> Mapping[str, Any]:
         """One search page's ``data`` (``after``, ``children``); a 401 gets one fresh token, then SourceBlocked."""
@@ -257,7 +204,6 @@ class RedditSource(BaseSource):
         author = str(post.get("author") or "")
         url = f"https://www.reddit.com{permalink}"
         payload: dict[str, Any] = {
-            "source_name": self.name,
             "subreddit": post.get("subreddit"),
             "score": post.get("score"),
             "num_comments": post.get("num_comments"),
@@ -266,14 +212,12 @@ class RedditSource(BaseSource):
         if isinstance(link, str) and link and link != url:
             payload["link"] = link  # a link post: the page it points at
         selftext = post.get("selftext")
-        return RawMention(
-            source=self.kind,
-            external_id=name,
-            url=url,
-            text=selftext.strip() if isinstance(selftext, str) and selftext.strip() else title,
-            fetched_at=self._now(),
+        return self.mention(
+            brand,
+            name,
+            url,
+            selftext.strip() if isinstance(selftext, str) and selftext.strip() else title,
             title=title,
-            brand=brand.name,
             author=f"u/{author}" if author and author != "[deleted]" else "",
             author_handle=f"u/{author}" if author and author != "[deleted]" else "",
             published_at=datetime.fromtimestamp(created, UTC),

@@ -3,30 +3,15 @@
 from __future__ import annotations
 
 import logging
-import time
 import unicodedata
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
 from typing import Any, ClassVar
 from urllib.parse import quote, urlencode
 
-import httpx
-
 from config.settings import doc
-from crawlers.base import (
-    FAILED,
-    FETCHED,
-    NOT_MODIFIED,
-    PARSE_FAILURES,
-    BaseSource,
-    CrawlResult,
-    SourceConfig,
-    cursor_of,
-    register,
-    with_cursor,
-)
+from crawlers.api import ApiSource, SeenIds
+from crawlers.base import FETCHED, NOT_MODIFIED, PARSE_FAILURES, CrawlResult, cursor_of, register, with_cursor
 from crawlers.feeds import Feed, FeedItem, mark_newest, parse_feed
 from crawlers.http import PoliteClient, check_status
 from crawlers.queries import boolean_query, terms
@@ -41,17 +26,13 @@ ACCEPT = "application/rss+xml, application/atom+xml, application/xml;q=0.9, text
 GOOGLE_NEWS = "google-news"
 
 
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 def mention_key(text: str) -> str:
     """Text folded the Turkish way (I/ı/İ/i alike, ç ğ ö ş ü to ASCII) for "does it name the brand" checks."""
     return fold(unicodedata.normalize("NFC", text))
 
 
 @register
-class RssSource(BaseSource):
+class RssSource(ApiSource):
     """News and blogs: any RSS/Atom feed, and a Google News search feed built from the brand.
 
     Reads each feed once per crawl; a feed that has not changed costs one 304, items seen before are skipped."""
@@ -73,22 +54,7 @@ class RssSource(BaseSource):
             default=False,
         )
 
-    def __init__(
-        self,
-        config: SourceConfig,
-        options: RssSource.Options | None = None,
-        *,
-        client: httpx.Client | None = None,
-        sleep: Callable[[float], None] = time.sleep,
-        clock: Callable[[], float] = time.time,
-        now: Callable[[], datetime] = _utc_now,
-    ) -> None:
-        super().__init__(config, options)
-        self.options: RssSource.Options
-        self._client = client
-        self._sleep = sleep
-        self._clock = clock
-        self._now = now
+    options: Options
 
     def feed_urls(self, brand: Brand) -> list[str]:
         """The feeds read for ``brand``: the configured ones, then Google News (each once)."""
@@ -114,14 +80,11 @@ class RssSource(BaseSource):
         validators = {str(k): v for k, v in stored.items() if isinstance(v, dict)} if isinstance(stored, dict) else {}
         if len(urls) == 1 and urls[0] not in validators and (state.etag or state.last_modified):
             validators[urls[0]] = {"etag": state.etag or "", "last_modified": state.last_modified or ""}
-        seen = [str(x) for x in cursor["seen"]] if isinstance(cursor.get("seen"), list) else []
-        known = set(seen)
+        seen = SeenIds(cursor, "seen", SEEN_LIMIT)
         stats: Counter[str] = Counter()
         mentions: list[RawMention] = []
-        fresh: list[str] = []
-        errors: list[SourceError] = []
-        client = PoliteClient(self.config, client=self._client, sleep=self._sleep, clock=self._clock)
-        try:
+        failures = self.failures(stats)
+        with self.open_client(stats) as client:
             for url in urls:
                 try:
                     feed = self._fetch(client, url, validators, stats)
@@ -131,33 +94,25 @@ class RssSource(BaseSource):
                     validators.pop(url, None)  # read it whole next time
                     continue
                 except SourceError as exc:
-                    log.warning("feed %s failed: %s", _show(url), exc)
-                    stats[FAILED] += 1
-                    errors.append(exc)
+                    failures.add(exc, f"feed {_show(url)}")
                     continue
                 if feed is None:
                     continue
                 for item in feed.items:
-                    if item.id in known:
+                    if item.id in seen:
                         stats["known"] += 1
                         continue
-                    known.add(item.id)
-                    fresh.append(item.id)
+                    seen.add(item.id)
                     if self.options.require_mention and not self._names(brand, item):
                         stats["off_topic"] += 1
                         continue
                     mentions.append(self._mention(brand, item, feed, url))
-        finally:
-            if self._client is None:
-                client.close()
-        stats.update(client.stats)
-        if errors and len(errors) == len(urls):
-            raise errors[0]  # nothing was read at all: the crawl stage records the failure
-        new_state = with_cursor(state, {"seen": (fresh + seen)[:SEEN_LIMIT], "validators": validators})
+        failures.raise_if_all(len(urls))
+        new_state = with_cursor(state, {**seen.kept(), "validators": validators})
         # One feed: its validators also sit in the state's own columns, where the tools show them.
         only = validators.get(urls[0], {}) if len(urls) == 1 else {}
         new_state = replace(new_state, etag=only.get("etag") or None, last_modified=only.get("last_modified") or None)
-        return CrawlResult(mentions, replace(mark_newest(new_state, mentions), updated_at=self._now()), stats)
+        return self.result(mentions, mark_newest(new_state, mentions), stats)
 
     def _fetch(
         self, client: PoliteClient, url: str, validators: dict[str, dict[str, str]], stats: Counter[str]
@@ -192,19 +147,17 @@ class RssSource(BaseSource):
         return any(needle and needle in haystack for needle in needles)
 
     def _mention(self, brand: Brand, item: FeedItem, feed: Feed, url: str) -> RawMention:
-        payload: dict[str, Any] = {"source_name": self.name, "feed": _feed_name(url, self.config)}
+        payload: dict[str, Any] = {"feed": _feed_name(url, self.config.url("/rss/search"))}
         if item.publisher:
             payload["publisher"] = item.publisher
         if item.publisher_url:
             payload["publisher_url"] = item.publisher_url
-        return RawMention(
-            source=self.kind,
-            external_id=item.id,
-            url=item.link,
-            text=item.text,
-            fetched_at=self._now(),
+        return self.mention(
+            brand,
+            item.id,
+            item.link,
+            item.text,
             title=item.title,
-            brand=brand.name,
             author=item.author or item.publisher,
             language=feed.language,
             published_at=item.published,
@@ -212,9 +165,9 @@ class RssSource(BaseSource):
         )
 
 
-def _feed_name(url: str, config: SourceConfig) -> str:
+def _feed_name(url: str, search_url: str) -> str:
     """How the payload names a feed: ``google-news`` for the search feed, else its URL without the query."""
-    return GOOGLE_NEWS if url.startswith(config.url("/rss/search") + "?") else _show(url)
+    return GOOGLE_NEWS if url.startswith(search_url + "?") else _show(url)
 
 
 def _show(url: str) -> str:

@@ -1,28 +1,22 @@
-"""Run Scrapy spiders in child processes (a Twisted reactor starts once per process) and keep them polite."""
+"""Run Scrapy spiders in child processes: a Twisted reactor starts once per process, a service runs for months."""
 
 from __future__ import annotations
 
-import asyncio
 import importlib
 import json
 import logging
 import multiprocessing
-import random
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
-from email.utils import parsedate_to_datetime
+from datetime import date
 from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING, Any
 
-from crawlers.base import SourceConfig
 from store import errors
-from store.errors import KulakError, SourceBlocked, SourceError, SourceParseError, SourceRateLimited
+from store.errors import KulakError, SourceError
 
 if TYPE_CHECKING:
-    from scrapy.crawler import Crawler
-    from scrapy.http import Request, Response
     from twisted.python.failure import Failure
 
 log = logging.getLogger(__name__)
@@ -36,56 +30,10 @@ BASE_SETTINGS: dict[str, Any] = {
     # PoliteDownloaderMiddleware retries 5xx and timeouts with growing waits and handles 429; Scrapy's own
     # RetryMiddleware would retry at once, so it is off.
     "RETRY_ENABLED": False,
-    "DOWNLOADER_MIDDLEWARES": {"crawlers.scrapy_run.PoliteDownloaderMiddleware": 560},
+    "DOWNLOADER_MIDDLEWARES": {"crawlers.scrapy_polite.PoliteDownloaderMiddleware": 560},
     "AUTOTHROTTLE_ENABLED": True,
     "AUTOTHROTTLE_MAX_DELAY": 60.0,
 }
-RETRY_STATUSES = frozenset({500, 502, 503, 504, 522, 524, 408})
-
-
-def polite_settings(config: SourceConfig, *, log_level: str = "WARNING") -> dict[str, Any]:
-    """Scrapy settings for one configured HTML source: robots.txt, delays, AutoThrottle, retries, size cap."""
-    low, high = config.delay
-    return {
-        "USER_AGENT": config.user_agent,
-        "ROBOTSTXT_OBEY": config.robots,
-        "CONCURRENT_REQUESTS": config.concurrency,
-        "CONCURRENT_REQUESTS_PER_DOMAIN": config.concurrency,
-        # Scrapy draws each wait from DOWNLOAD_DELAY * (1 +- jitter): the middle of [min, max] and its spread.
-        "DOWNLOAD_DELAY": (low + high) / 2,
-        "DOWNLOAD_DELAY_JITTER": (high - low) / (high + low) if high > 0 else 0.0,
-        "AUTOTHROTTLE_START_DELAY": low,
-        "AUTOTHROTTLE_TARGET_CONCURRENCY": float(config.concurrency),
-        "DOWNLOAD_TIMEOUT": config.timeout,
-        "DOWNLOAD_MAXSIZE": config.max_bytes,
-        "DOWNLOAD_WARNSIZE": 0,
-        "KULAK_RETRIES": config.retries,
-        "KULAK_RETRY_BACKOFF": config.backoff,
-        "KULAK_MAX_RETRY_AFTER": config.max_wait,
-        "LOG_LEVEL": log_level,
-    }
-
-
-def failure_reason(failure: Failure) -> str:
-    """A short reason for a failed request: the HTTP status, robots.txt, a size cap, or the error."""
-    value = failure.value
-    response = getattr(value, "response", None)  # HttpError carries the response
-    if response is not None:
-        return f"HTTP {response.status}"
-    text = str(value)
-    if "robots.txt" in text:
-        return "robots.txt forbids it"
-    return f"{type(value).__name__}: {text}"[:300]
-
-
-def failure_error(failure: Failure, what: str) -> SourceError:
-    """The SourceError a failed request means: robots.txt is a block, a page over the size cap a parse error."""
-    reason = failure_reason(failure)
-    if reason == "robots.txt forbids it":
-        return SourceBlocked(f"{what}: robots.txt forbids it")
-    if "maxsize" in reason.lower() or "max size" in reason.lower():
-        return SourceParseError(f"{what}: larger than the page size limit")
-    return SourceError(f"{what} failed: {reason}")
 
 
 @dataclass
@@ -144,7 +92,12 @@ def run_spider(
         if seconds >= timeout:
             return SpiderRun(error=SourceError(f"spider {path} timed out after {timeout:g} s"), seconds=seconds)
         return SpiderRun(error=SourceError(f"spider {path} died, exit code {child.exitcode}"), seconds=seconds)
-    run = SpiderRun(outcome["items"], outcome["stats"], _translate(outcome["error"]), seconds)
+    stats = dict(outcome["stats"])
+    robots_requests = int((settings or {}).get("KULAK_ROBOTS_REQUESTS") or 0)
+    if robots_requests:  # robots.txt was read in this process for the crawl: it counts as one of its requests
+        stats["downloader/request_count"] = int(stats.get("downloader/request_count", 0)) + robots_requests
+        stats["kulak/robots_requests"] = robots_requests
+    run = SpiderRun(outcome["items"], stats, _translate(outcome["error"]), seconds)
     log.debug("Spider %s: %s items in %.1f s, error %s", path, len(run.items), seconds, run.error)
     return run
 
@@ -261,115 +214,3 @@ def _crawl(path: str, kwargs: dict[str, Any], settings: dict[str, Any]) -> dict[
     if error is None and reason not in (None, "finished"):
         error = {"type": "SourceError", "message": f"spider closed early: {reason}", "retry_after": None}
     return {"items": items, "stats": stats, "error": error}
-
-
-class PoliteDownloaderMiddleware:
-    """Wait between requests, back off on 429, stop on a block: what a guest on someone else's site owes.
-
-    A request's ``meta["kulak_delay"] = (min, max)`` is the wait before sending it (none before the first).
-    Settings: ``KULAK_BACKOFF`` (min, max) seconds after a 429 without ``Retry-After``; ``KULAK_BACKOFF_TRIES``
-    retries after 429 before the crawl ends with ``SourceRateLimited``; ``KULAK_MAX_RETRY_AFTER`` the longest
-    ``Retry-After`` worth waiting for in-crawl; ``KULAK_BLOCK_STATUSES`` statuses that end it with ``SourceBlocked``.
-    """
-
-    def __init__(
-        self,
-        crawler: Crawler,
-        *,
-        backoff: tuple[float, float] = (45.0, 75.0),
-        tries: int = 2,
-        max_retry_after: float = 300.0,
-        block_statuses: frozenset[int] = frozenset({403}),
-        retries: int = 3,
-        retry_backoff: float = 2.0,
-    ) -> None:
-        self.crawler = crawler
-        self.retries = retries
-        self.retry_backoff = retry_backoff
-        self.backoff = backoff
-        self.tries = tries
-        self.max_retry_after = max_retry_after
-        self.block_statuses = block_statuses
-        self._sent_any = False
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> PoliteDownloaderMiddleware:
-        s = crawler.settings
-        low, high = s.getlist("KULAK_BACKOFF", [45.0, 75.0])
-        return cls(
-            crawler,
-            backoff=(float(low), float(high)),
-            tries=s.getint("KULAK_BACKOFF_TRIES", 2),
-            max_retry_after=s.getfloat("KULAK_MAX_RETRY_AFTER", 300.0),
-            block_statuses=frozenset(int(x) for x in s.getlist("KULAK_BLOCK_STATUSES", [403])),
-            retries=s.getint("KULAK_RETRIES", 3),
-            retry_backoff=s.getfloat("KULAK_RETRY_BACKOFF", 2.0),
-        )
-
-    async def process_request(self, request: Request, spider: Any = None) -> None:
-        low, high = request.meta.get("kulak_delay", (0.0, 0.0))
-        if self._sent_any and high > 0:
-            await asyncio.sleep(random.uniform(low, high))
-        self._sent_any = True
-
-    async def process_response(self, request: Request, response: Response, spider: Any = None) -> Request | Response:
-        from scrapy.exceptions import IgnoreRequest
-
-        stats = self.crawler.stats
-        assert stats is not None
-        if response.status in self.block_statuses:
-            stats.inc_value("kulak/blocked")
-            abort_crawl(self.crawler, SourceBlocked(f"{response.url} answered HTTP {response.status}"))
-            raise IgnoreRequest(f"blocked: HTTP {response.status}")
-        if response.status in RETRY_STATUSES:
-            return await self._retry(request, f"HTTP {response.status}") or response
-        if response.status != 429:
-            return response
-        tries = int(request.meta.get("kulak_429_tries", 0))
-        retry_after = _retry_after(response.headers.get("Retry-After"))
-        if tries >= self.tries or (retry_after is not None and retry_after > self.max_retry_after):
-            message = f"{response.url} answered HTTP 429 after {tries} backoff(s)"
-            abort_crawl(self.crawler, SourceRateLimited(message, retry_after=retry_after))
-            raise IgnoreRequest("rate limited")
-        wait = retry_after if retry_after is not None else random.uniform(*self.backoff)
-        log.warning("HTTP 429 from %s; backing off %.1f s (try %s of %s)", response.url, wait, tries + 1, self.tries)
-        stats.inc_value("kulak/backoff")
-        await asyncio.sleep(wait)
-        return request.replace(dont_filter=True, meta={**request.meta, "kulak_429_tries": tries + 1})
-
-    async def process_exception(self, request: Request, exception: BaseException, spider: Any = None) -> Request | None:
-        from twisted.internet import error as tx
-        from twisted.web._newclient import ResponseFailed
-
-        transient = (tx.TimeoutError, tx.TCPTimedOutError, tx.ConnectionRefusedError, tx.ConnectionLost, ResponseFailed)
-        if isinstance(exception, transient):
-            return await self._retry(request, type(exception).__name__)
-        return None
-
-    async def _retry(self, request: Request, why: str) -> Request | None:
-        """The request again after ``retry_backoff * 2**n`` seconds with jitter; None when out of tries."""
-        tries = int(request.meta.get("kulak_retries", 0))
-        if tries >= self.retries:
-            return None
-        wait = self.retry_backoff * 2**tries * random.uniform(1.0, 1.5)
-        log.warning("%s from %s; trying again in %.1f s", why, request.url, wait)
-        assert self.crawler.stats is not None
-        self.crawler.stats.inc_value("kulak/retries")
-        await asyncio.sleep(wait)
-        return request.replace(dont_filter=True, meta={**request.meta, "kulak_retries": tries + 1})
-
-
-def _retry_after(value: bytes | None) -> float | None:
-    """Seconds from a Retry-After header (delta-seconds or an HTTP date); None if absent or unreadable."""
-    if not value:
-        return None
-    text = value.decode("latin-1").strip()
-    try:
-        return max(0.0, float(text))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(text)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())

@@ -30,7 +30,8 @@ from crawlers.base import (
     register,
     with_cursor,
 )
-from crawlers.scrapy_run import abort_crawl, crawl_aborted, failure_error, polite_settings, run_spider
+from crawlers.scrapy_polite import failure_error, polite_settings
+from crawlers.scrapy_run import abort_crawl, crawl_aborted, run_spider
 from store.errors import NotConfigured, SourceBlocked, SourceParseError, SourceRateLimited
 from store.model import Brand, CrawlState, RawMention
 

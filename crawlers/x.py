@@ -4,33 +4,21 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Self
+from typing import Any, ClassVar
 
 import httpx
 
 from config.settings import doc
-from crawlers.base import (
-    FAILED,
-    FETCHED,
-    PARSE_FAILURES,
-    BaseSource,
-    CrawlResult,
-    SourceConfig,
-    register,
-    secret,
-)
+from crawlers.api import ApiSource
+from crawlers.base import FETCHED, PARSE_FAILURES, CrawlResult, register
 from crawlers.http import PoliteClient
 from crawlers.queries import boolean_query
 from store.errors import ConfigError, SourceBlocked, SourceError, SourceParseError
 from store.model import Brand, CrawlState, RawMention
-
-if TYPE_CHECKING:
-    from config.settings import Settings, SourceSettings
 
 log = logging.getLogger(__name__)
 
@@ -39,12 +27,8 @@ TWEET_FIELDS = "created_at,author_id,lang,public_metrics,conversation_id"
 USER_FIELDS = "username,name,public_metrics,verified"
 
 
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 @register
-class XSource(BaseSource):
+class XSource(ApiSource):
     """X (Twitter) posts from API v2 recent search, by a query built from the brand; needs a bearer token.
 
     Pages through recent search with ``next_token``; ``since_id`` makes a quiet poll cost one request."""
@@ -58,32 +42,15 @@ class XSource(BaseSource):
         lang: str = doc('Only posts in this language, e.g. "tr" (X\'s lang: operator); empty means any.', default="")
         max_results: int = doc("Posts asked for per page, 10 to 100.", default=100)
 
-    def __init__(
-        self,
-        config: SourceConfig,
-        options: XSource.Options | None = None,
-        *,
-        token: str = "",
-        client: httpx.Client | None = None,
-        sleep: Callable[[float], None] = time.sleep,
-        clock: Callable[[], float] = time.time,
-        now: Callable[[], datetime] = _utc_now,
-    ) -> None:
-        super().__init__(config, options)
-        self.options: XSource.Options
+    secrets: ClassVar[Mapping[str, str]] = {"token": "token_env"}
+    secret_label: ClassVar[str] = "X API"
+    ends_crawl: ClassVar[tuple[type[SourceError], ...]] = (SourceBlocked,)
+    options: Options
+    token: str
+
+    def check_options(self) -> None:
         if not 10 <= self.options.max_results <= 100:
             raise ConfigError(f"expected 10 to 100, got {self.options.max_results}", key="max_results")
-        self.token = token
-        self._client = client
-        self._sleep = sleep
-        self._clock = clock
-        self._now = now
-
-    @classmethod
-    def from_settings(cls, conf: SourceSettings, settings: Settings, index: int = 0) -> Self:
-        source = super().from_settings(conf, settings, index)
-        source.token = secret(source.options.token_env, f"source {conf.name!r} (X API)")
-        return source
 
     def query(self, brand: Brand) -> str:
         """The recent-search query: the brand's terms, no retweets, and the language filter if set."""
@@ -107,22 +74,12 @@ class XSource(BaseSource):
         mentions: list[RawMention] = []
         newest_id: str | None = None
         complete = False
-        client = PoliteClient(self.config, client=self._client, sleep=self._sleep, clock=self._clock)
-        try:
+        with self.open_client(stats) as client:
             for page in range(self.config.max_pages):
                 try:
                     body = self._page(client, params)
-                except SourceParseError as exc:
-                    log.warning("X search page %d unreadable: %s", page + 1, exc)
-                    stats[PARSE_FAILURES] += 1
-                    break
-                except SourceBlocked:
-                    raise
                 except SourceError as exc:
-                    if page == 0:
-                        raise
-                    log.warning("X search page %d failed; the gap is read next time: %s", page + 1, exc)
-                    stats[FAILED] += 1
+                    self.page_failed(exc, first=page == 0, what=f"X search page {page + 1}", stats=stats)
                     break
                 meta = _mapping(body.get("meta"))
                 read = self._mentions(brand, body, stats)
@@ -136,14 +93,10 @@ class XSource(BaseSource):
                 params["next_token"] = str(next_token)
             else:
                 complete = True  # max_pages read: what lies further back is given up, as on the first crawl
-        finally:
-            if self._client is None:
-                client.close()
-        stats.update(client.stats)
         if complete and newest_id:
             newest_at = max((m.published_at for m in mentions if m.published_at), default=state.last_seen_at)
             state = replace(state, last_seen_id=newest_id, last_seen_at=newest_at)
-        return CrawlResult(mentions, replace(state, updated_at=self._now()), stats)
+        return self.result(mentions, state, stats)
 
     def _page(self, client: PoliteClient, params: Mapping[str, str]) -> dict[str, Any]:
         response = client.get(
@@ -182,7 +135,6 @@ class XSource(BaseSource):
         username = str(user.get("username") or "")
         user_metrics = _mapping(user.get("public_metrics"))
         payload: dict[str, Any] = {
-            "source_name": self.name,
             "public_metrics": dict(_mapping(tweet.get("public_metrics"))),
             "followers": user_metrics.get("followers_count"),
             "conversation_id": tweet.get("conversation_id"),
@@ -190,13 +142,11 @@ class XSource(BaseSource):
         }
         if tweet.get("author_id"):
             payload["author_id"] = str(tweet["author_id"])
-        return RawMention(
-            source=self.kind,
-            external_id=tweet_id,
-            url=f"https://x.com/{username}/status/{tweet_id}" if username else f"https://x.com/i/status/{tweet_id}",
-            text=tweet["text"],
-            fetched_at=self._now(),
-            brand=brand.name,
+        return self.mention(
+            brand,
+            tweet_id,
+            f"https://x.com/{username}/status/{tweet_id}" if username else f"https://x.com/i/status/{tweet_id}",
+            tweet["text"],
             author=str(user.get("name") or username),
             author_handle=f"@{username}" if username else "",
             language=tweet.get("lang") or None,

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import re
 import threading
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from loopback.api import CannedReplies, json_reply, with_retry_after
 from loopback.server import LoopbackServer, Recorded, Reply
 
 PATH = re.compile(
@@ -47,13 +46,6 @@ def entry_json(
     }
 
 
-@dataclass
-class _Failure:
-    status: int
-    times: int
-    retry_after: float | None
-
-
 class AppStoreFeed(LoopbackServer):
     """Serves ``/{country}/rss/customerreviews/page={n}/id={app}/sortby=mostrecent/json``, ``page_size`` a page.
 
@@ -74,7 +66,7 @@ class AppStoreFeed(LoopbackServer):
         self.page_size = page_size
         self.charset = charset
         self.pages: dict[tuple[str, str, int], Reply] = {}
-        self._failures: list[_Failure] = []
+        self._canned = CannedReplies()
         self._guard = threading.Lock()
 
     def add(self, country: str, app: str, entry: Mapping[str, Any]) -> None:
@@ -82,8 +74,8 @@ class AppStoreFeed(LoopbackServer):
             self.reviews.setdefault((country, app), []).append(dict(entry))
 
     def fail_next(self, status: int, times: int = 1, retry_after: float | None = None) -> None:
-        with self._guard:
-            self._failures.append(_Failure(status, times, retry_after))
+        error = Reply(status, b"<html><body>Error</body></html>", {"Content-Type": "text/html"})
+        self._canned.add(with_retry_after(error, retry_after), times)
 
     def feed_pages(self) -> list[tuple[str, str, int]]:
         """(country, app, page) of every feed request, in order."""
@@ -94,15 +86,9 @@ class AppStoreFeed(LoopbackServer):
         match = PATH.match(request.path)
         if match is None:
             return Reply(404, b"", {"Content-Type": "text/html"})
-        with self._guard:
-            failure = self._failures[0] if self._failures else None
-            if failure is not None:
-                failure.times -= 1
-                if failure.times <= 0:
-                    self._failures.pop(0)
+        failure = self._canned.take(request)
         if failure is not None:
-            headers = {"Retry-After": f"{failure.retry_after:g}"} if failure.retry_after is not None else {}
-            return Reply(failure.status, b"<html><body>Error</body></html>", {"Content-Type": "text/html", **headers})
+            return failure
         country, app, page = match["country"], match["app"], int(match["page"])
         if not 1 <= page <= 10:
             return Reply(400, b"<html><body>Bad Request</body></html>", {"Content-Type": "text/html"})
@@ -130,8 +116,7 @@ class AppStoreFeed(LoopbackServer):
             feed["entry"] = entries[0]
         elif entries:
             feed["entry"] = entries
-        body = json.dumps({"feed": feed}, ensure_ascii=False).encode(self.charset)
-        return Reply(200, body, {"Content-Type": f"application/json; charset={self.charset}"})
+        return json_reply({"feed": feed}, self.charset)
 
 
 def _id_of(entry: Mapping[str, Any]) -> int:

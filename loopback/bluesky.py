@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from loopback.api import CannedReplies, json_reply
 from loopback.server import LoopbackServer, Recorded, Reply
 
 SEARCH_PATH = "/xrpc/app.bsky.feed.searchPosts"
@@ -49,13 +48,6 @@ def _stamp(when: datetime) -> str:
     return when.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-@dataclass
-class _Injected:
-    reply: Reply
-    times: int
-    when: Callable[[Recorded], bool] | None
-
-
 class BlueskyAppView(LoopbackServer):
     """Serves searchPosts: posts whose text holds every word of ``q``, newest ``indexedAt`` first.
 
@@ -67,7 +59,7 @@ class BlueskyAppView(LoopbackServer):
         super().__init__()
         self.posts: list[dict[str, Any]] = list(posts or [])
         self.charset = charset
-        self._injected: list[_Injected] = []
+        self._canned = CannedReplies()
         self._state_lock = threading.Lock()
 
     def add(self, *posts: dict[str, Any]) -> None:
@@ -76,15 +68,13 @@ class BlueskyAppView(LoopbackServer):
 
     def inject(self, reply: Reply, *, times: int = 1, when: Callable[[Recorded], bool] | None = None) -> None:
         """Answer the next ``times`` requests (those ``when`` accepts) with ``reply``."""
-        with self._state_lock:
-            self._injected.append(_Injected(reply, times, when))
+        self._canned.add(reply, times, when=when)
 
     def handle(self, request: Recorded) -> Reply:
+        injected = self._canned.take(request)
+        if injected is not None:
+            return injected
         with self._state_lock:
-            for injected in self._injected:
-                if injected.times > 0 and (injected.when is None or injected.when(request)):
-                    injected.times -= 1
-                    return injected.reply
             posts = list(self.posts)
         if request.path != SEARCH_PATH:
             return Reply.json({"error": "MethodNotImplemented", "message": "Method Not Implemented"}, status=501)
@@ -111,8 +101,7 @@ class BlueskyAppView(LoopbackServer):
         body: dict[str, Any] = {"posts": page, "hitsTotal": len(hits)}
         if offset + limit < len(hits):
             body["cursor"] = str(offset + limit)
-        data = json.dumps(body, ensure_ascii=False).encode(self.charset)
-        return Reply(200, data, {"Content-Type": f"application/json; charset={self.charset}"})
+        return json_reply(body, self.charset)
 
 
 def _one(request: Recorded, name: str) -> str | None:

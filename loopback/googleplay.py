@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import re
 import threading
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from loopback.api import CannedReplies, json_reply, with_retry_after
 from loopback.server import LoopbackServer, Recorded, Reply
 
 PATH = re.compile(r"^/androidpublisher/v3/applications/(?P<package>[A-Za-z0-9_.]+)/reviews$")
@@ -56,13 +55,6 @@ def google_error(code: int, message: str, status: str) -> Reply:
     return Reply.json({"error": {"code": code, "message": message, "status": status}}, status=code)
 
 
-@dataclass
-class _Failure:
-    status: int
-    times: int
-    retry_after: float | None
-
-
 class PlayDeveloperApi(LoopbackServer):
     """Serves ``GET /androidpublisher/v3/applications/{package}/reviews?token=T``, newest lastModified first.
 
@@ -84,7 +76,7 @@ class PlayDeveloperApi(LoopbackServer):
         self.page_size = page_size
         self.charset = charset
         self.pages: dict[tuple[str, int], Reply] = {}
-        self._failures: list[_Failure] = []
+        self._canned = CannedReplies()
         self._guard = threading.Lock()
 
     def add(self, package: str, review: Mapping[str, Any]) -> None:
@@ -92,8 +84,7 @@ class PlayDeveloperApi(LoopbackServer):
             self.reviews.setdefault(package, []).append(dict(review))
 
     def fail_next(self, status: int, times: int = 1, retry_after: float | None = None) -> None:
-        with self._guard:
-            self._failures.append(_Failure(status, times, retry_after))
+        self._canned.add(with_retry_after(google_error(status, "Backend Error", "UNAVAILABLE"), retry_after), times)
 
     def review_pages(self) -> list[tuple[str, str | None]]:
         """(package, page token or None) of every reviews request, in order."""
@@ -111,17 +102,9 @@ class PlayDeveloperApi(LoopbackServer):
                 "other valid authentication credential.",
                 "UNAUTHENTICATED",
             )
-        with self._guard:
-            failure = self._failures[0] if self._failures else None
-            if failure is not None:
-                failure.times -= 1
-                if failure.times <= 0:
-                    self._failures.pop(0)
+        failure = self._canned.take(request)
         if failure is not None:
-            reply = google_error(failure.status, "Backend Error", "UNAVAILABLE")
-            if failure.retry_after is not None:
-                reply.headers["Retry-After"] = f"{failure.retry_after:g}"
-            return reply
+            return failure
         package = match["package"]
         if package not in self.reviews:
             return google_error(404, "Package not found: " + package, "NOT_FOUND")
@@ -138,8 +121,7 @@ class PlayDeveloperApi(LoopbackServer):
         data: dict[str, Any] = {"reviews": chunk} if chunk else {}
         if page * self.page_size < len(rows):
             data["tokenPagination"] = {"nextPageToken": f"CgwI{page + 1}Eo2Qk"}
-        body = json.dumps(data, ensure_ascii=False).encode(self.charset)
-        return Reply(200, body, {"Content-Type": f"application/json; charset={self.charset}"})
+        return json_reply(data, self.charset)
 
 
 def _page_of(token: str) -> int | None:

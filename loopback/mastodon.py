@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from html import escape
 from typing import Any
 from urllib.parse import unquote, urlencode
 
+from loopback.api import CannedReplies, json_reply
 from loopback.server import LoopbackServer, Recorded, Reply
 
 TAG_PREFIX = "/api/v1/timelines/tag/"
@@ -47,14 +46,6 @@ def status(
     }
 
 
-@dataclass
-class _Injected:
-    reply: Reply
-    times: int
-    path: str | None
-    when: Callable[[Recorded], bool] | None
-
-
 class MastodonInstance(LoopbackServer):
     """Serves ``/api/v1/timelines/tag/{tag}`` newest first with ``since_id``/``max_id``/``min_id``/``limit``.
 
@@ -66,7 +57,7 @@ class MastodonInstance(LoopbackServer):
         super().__init__()
         self.timelines: dict[str, list[dict[str, Any]]] = {}
         self.charset = charset
-        self._injected: list[_Injected] = []
+        self._canned = CannedReplies()
         self._state_lock = threading.Lock()
 
     def post(self, tag: str, *statuses: dict[str, Any]) -> None:
@@ -78,19 +69,16 @@ class MastodonInstance(LoopbackServer):
         self, reply: Reply, *, path: str | None = None, times: int = 1, when: Callable[[Recorded], bool] | None = None
     ) -> None:
         """Answer the next ``times`` requests (to ``path``, or any path; those ``when`` accepts) with ``reply``."""
-        with self._state_lock:
-            self._injected.append(_Injected(reply, times, path, when))
+        self._canned.add(reply, times, path=path, when=when)
 
     def handle(self, request: Recorded) -> Reply:
+        injected = self._canned.take(request)
+        if injected is not None:
+            return injected
+        if not request.path.startswith(TAG_PREFIX):
+            return Reply.json({"error": "Record not found"}, status=404)
+        tag = unquote(request.path[len(TAG_PREFIX) :]).casefold()
         with self._state_lock:
-            for injected in self._injected:
-                wanted = injected.when is None or injected.when(request)
-                if injected.times > 0 and injected.path in (None, request.path) and wanted:
-                    injected.times -= 1
-                    return injected.reply
-            if not request.path.startswith(TAG_PREFIX):
-                return Reply.json({"error": "Record not found"}, status=404)
-            tag = unquote(request.path[len(TAG_PREFIX) :]).casefold()
             timeline = sorted(self.timelines.get(tag, []), key=lambda s: (len(s["id"]), s["id"]), reverse=True)
         try:
             limit = min(MAX_LIMIT, int(_one(request, "limit") or DEFAULT_LIMIT))
@@ -105,15 +93,14 @@ class MastodonInstance(LoopbackServer):
             and (not min_id or _key(s["id"]) > _key(min_id))
         ]
         page = page[-limit:] if min_id else page[:limit]  # min_id pages forward from the oldest
-        headers = {"Content-Type": f"application/json; charset={self.charset}"}
+        reply = json_reply(page, self.charset)
         if page:
             base = f"{self.url}{request.path}"
             keep = {"limit": str(limit)} if _one(request, "limit") else {}
             next_url = f"{base}?{urlencode({**keep, 'max_id': page[-1]['id']})}"
             prev_url = f"{base}?{urlencode({**keep, 'min_id': page[0]['id']})}"
-            headers["Link"] = f'<{next_url}>; rel="next", <{prev_url}>; rel="prev"'
-        body = json.dumps(page, ensure_ascii=False).encode(self.charset)
-        return Reply(200, body, headers)
+            reply.headers["Link"] = f'<{next_url}>; rel="next", <{prev_url}>; rel="prev"'
+        return reply
 
 
 def _one(request: Recorded, name: str) -> str | None:

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from xml.sax.saxutils import escape, quoteattr
 
+from loopback.api import CannedReplies
 from loopback.server import LoopbackServer, Recorded, Reply
 
 SEARCH_PATH = "/rss/search"
@@ -40,13 +41,6 @@ class PublishedFeed:
     charset_in_header: bool = True  # False: only the XML declaration names it
     validators: bool = True  # send ETag/Last-Modified and answer conditional GETs with 304
     title: str = "Haberler"
-
-
-@dataclass
-class _Injected:
-    reply: Reply
-    times: int
-    path: str | None
 
 
 def search_terms(query: str) -> list[str]:
@@ -126,7 +120,7 @@ class NewsSite(LoopbackServer):
         super().__init__()
         self.search = PublishedFeed(list(stories), charset=charset, title="Google Haberler")
         self.feeds: dict[str, PublishedFeed] = {}
-        self._injected: list[_Injected] = []
+        self._canned = CannedReplies()
         self._state_lock = threading.Lock()
 
     # -- what tests use --------------------------------------------------
@@ -144,12 +138,11 @@ class NewsSite(LoopbackServer):
 
     def inject(self, reply: Reply, *, path: str | None = None, times: int = 1) -> None:
         """Answer the next ``times`` requests (to ``path``, or to any path) with ``reply``."""
-        with self._state_lock:
-            self._injected.append(_Injected(reply, times, path))
+        self._canned.add(reply, times, path=path)
 
     # -- serving ---------------------------------------------------------
     def handle(self, request: Recorded) -> Reply:
-        injected = self._take_injected(request.path)
+        injected = self._canned.take(request)
         if injected is not None:
             return injected
         with self._state_lock:
@@ -185,14 +178,6 @@ class NewsSite(LoopbackServer):
             if _not_modified(request, etag, newest):
                 return Reply(304, b"", {"ETag": etag, "Last-Modified": modified})
         return Reply(200, body, headers)
-
-    def _take_injected(self, path: str) -> Reply | None:
-        with self._state_lock:
-            for injected in self._injected:
-                if injected.times > 0 and injected.path in (None, path):
-                    injected.times -= 1
-                    return injected.reply
-        return None
 
 
 def _matches(story: NewsItem, wanted: list[str]) -> bool:

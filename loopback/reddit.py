@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import base64
-import json
 import re
 import secrets
 import threading
 import time
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
+from loopback.api import CannedReplies, RateWindow, json_reply, with_headers, with_retry_after
 from loopback.server import LoopbackServer, Recorded, Reply
 
 TOKEN_PATH = "/api/v1/access_token"
@@ -98,14 +97,6 @@ SAMPLE_POSTS = (
 )
 
 
-@dataclass
-class _Script:
-    reply: Reply
-    times: int
-    skip: int  # matching requests to let through first
-    token_endpoint: bool
-
-
 class RedditApi(LoopbackServer):
     """Serves ``POST /api/v1/access_token`` and ``GET [/r/a+b]/search`` like Reddit, newest post first.
 
@@ -131,14 +122,11 @@ class RedditApi(LoopbackServer):
         self.client_secret = client_secret
         self.clock = clock
         self.expires_in = expires_in
-        self.rate_limit = rate_limit
-        self.window = window
         self.charset = charset
+        self.rate = RateWindow(clock, rate_limit, window)
         self.revoked = False  # every API call answers 401, whatever the token: the app was banned
         self.tokens: dict[str, float] = {}  # token -> expiry (clock seconds)
-        self.used = 0
-        self.reset_at = clock() + window
-        self._scripts: list[_Script] = []
+        self._canned = CannedReplies()
         self._state = threading.Lock()
 
     # -- what tests use --------------------------------------------------
@@ -151,22 +139,17 @@ class RedditApi(LoopbackServer):
             self.tokens = dict.fromkeys(self.tokens, 0.0)
 
     def set_rate(self, remaining: int, reset_in: float) -> None:
-        with self._state:
-            self.used = self.rate_limit - remaining
-            self.reset_at = self.clock() + reset_in
+        self.rate.set(remaining, reset_in)
 
     def fail_next(
         self, status: int, times: int = 1, *, retry_after: float | None = None, skip: int = 0, token: bool = False
     ) -> None:
         """Answer ``times`` API (or, with ``token``, token endpoint) requests after ``skip`` with ``status``."""
         reply = Reply.json({"message": _REASONS.get(status, "Error"), "error": status}, status)
-        if retry_after is not None:
-            reply.headers["Retry-After"] = f"{retry_after:g}"
-        self.serve_next(reply, times, skip=skip, token=token)
+        self.serve_next(with_retry_after(reply, retry_after), times, skip=skip, token=token)
 
     def serve_next(self, reply: Reply, times: int = 1, *, skip: int = 0, token: bool = False) -> None:
-        with self._state:
-            self._scripts.append(_Script(reply, times, skip, token))
+        self._canned.add(reply, times, skip=skip, when=lambda request: (request.path == TOKEN_PATH) == token)
 
     def token_requests(self) -> list[Recorded]:
         return self.received(TOKEN_PATH)
@@ -177,10 +160,9 @@ class RedditApi(LoopbackServer):
     # -- serving ---------------------------------------------------------
     def handle(self, request: Recorded) -> Reply:
         is_token = request.path == TOKEN_PATH
-        with self._state:
-            scripted = self._take_script(is_token)
-            if scripted is not None:
-                return scripted if is_token else _with_headers(scripted, self._spend()[0])
+        scripted = self._canned.take(request)
+        if scripted is not None:
+            return scripted if is_token else with_headers(scripted, self._spend()[0])
         if is_token:
             return self._token(request)
         if not request.path.endswith("/search") or request.method != "GET":
@@ -189,25 +171,12 @@ class RedditApi(LoopbackServer):
         scheme, _, token = auth.partition(" ")
         with self._state:
             valid = scheme.lower() == "bearer" and self.tokens.get(token, 0.0) > self.clock() and not self.revoked
-            rate, exhausted = self._spend()
+        rate, exhausted = self._spend()
         if not valid:
-            return _with_headers(Reply.json({"message": "Unauthorized", "error": 401}, 401), rate)
+            return with_headers(Reply.json({"message": "Unauthorized", "error": 401}, 401), rate)
         if exhausted:
-            return _with_headers(Reply.json({"message": "Too Many Requests", "error": 429}, 429), rate)
-        return _with_headers(self._search(request), rate)
-
-    def _take_script(self, is_token: bool) -> Reply | None:
-        for script in self._scripts:
-            if script.token_endpoint != is_token:
-                continue
-            if script.skip > 0:
-                script.skip -= 1
-                return None
-            script.times -= 1
-            if script.times <= 0:
-                self._scripts.remove(script)
-            return script.reply
-        return None
+            return with_headers(Reply.json({"message": "Too Many Requests", "error": 429}, 429), rate)
+        return with_headers(self._search(request), rate)
 
     def _token(self, request: Recorded) -> Reply:
         expected = base64.b64encode(f"{self.client_id}:{self.client_secret}".encode()).decode()
@@ -222,15 +191,11 @@ class RedditApi(LoopbackServer):
 
     def _spend(self) -> tuple[dict[str, str], bool]:
         """Reddit's headers after this request (reset in seconds from now), and whether none was left."""
-        now = self.clock()
-        if now >= self.reset_at:
-            self.used, self.reset_at = 0, now + self.window
-        exhausted = self.used >= self.rate_limit
-        self.used = min(self.rate_limit, self.used + 1)
+        exhausted, now = self.rate.spend()
         headers = {
-            "x-ratelimit-used": str(self.used),
-            "x-ratelimit-remaining": f"{float(self.rate_limit - self.used):.1f}",
-            "x-ratelimit-reset": str(max(0, round(self.reset_at - now))),
+            "x-ratelimit-used": str(self.rate.used),
+            "x-ratelimit-remaining": f"{float(self.rate.remaining):.1f}",
+            "x-ratelimit-reset": str(max(0, round(self.rate.reset_at - now))),
         }
         return headers, exhausted
 
@@ -263,8 +228,7 @@ class RedditApi(LoopbackServer):
                 "before": None,
             },
         }
-        body = json.dumps(listing, ensure_ascii=False).encode(self.charset)
-        return Reply(200, body, {"Content-Type": f"application/json; charset={self.charset}"})
+        return json_reply(listing, self.charset)
 
 
 _REASONS = {
@@ -274,7 +238,3 @@ _REASONS = {
     429: "Too Many Requests",
     500: "Internal Server Error",
 }
-
-
-def _with_headers(reply: Reply, headers: dict[str, str]) -> Reply:
-    return Reply(reply.status, reply.body, {**reply.headers, **headers})

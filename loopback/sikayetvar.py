@@ -10,12 +10,11 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
-from html import escape
 from pathlib import Path
-from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from loopback.server import LoopbackServer, Recorded, Reply
+from loopback.sikayetvar_pages import complaint_page, layout, list_page
 
 ISTANBUL = ZoneInfo("Europe/Istanbul")
 DATA_FILE = Path(__file__).with_name("data") / "sikayetvar.json"
@@ -169,7 +168,7 @@ class SikayetvarSite(LoopbackServer):
             cut = html.rfind("<article")
             html = html[: cut + 60] if cut >= 0 else html[: len(html) // 2]
         elif trouble is not None:
-            html = _layout("Şikayetvar", '<main id="root"><div class="grid"><div>Yükleniyor…</div></div></main>')
+            html = layout("Şikayetvar", '<main id="root"><div class="grid"><div>Yükleniyor…</div></div></main>')
         return self._html(html, status)
 
     def _page(self, request: Recorded) -> tuple[int, str]:
@@ -181,14 +180,14 @@ class SikayetvarSite(LoopbackServer):
         if parts and (parts[0] in self.brands or any(c.brand_slug == parts[0] for c in complaints)):
             listed = [c for c in complaints if c.brand_slug == parts[0]]
             if len(parts) == 1:
-                return 200, self._list_page(parts[0], None, listed, page)
+                return 200, list_page(self, parts[0], None, listed, page)
             topics = self.topics.get(parts[0], set()) | {c.topic for c in listed if c.topic}
             if len(parts) == 2 and parts[1] in topics:
-                return 200, self._list_page(parts[0], parts[1], [c for c in listed if c.topic == parts[1]], page)
+                return 200, list_page(self, parts[0], parts[1], [c for c in listed if c.topic == parts[1]], page)
             for complaint in listed:
                 if len(parts) == 2 and complaint.slug == parts[1]:
-                    return 200, self._complaint_page(complaint)
-        return 404, _layout("Sayfa bulunamadı", "<main><h1>Aradığınız sayfa bulunamadı.</h1></main>")
+                    return 200, complaint_page(self, complaint)
+        return 404, layout("Sayfa bulunamadı", "<main><h1>Aradığınız sayfa bulunamadı.</h1></main>")
 
     def _html(self, html: str, status: int = 200) -> Reply:
         body = html.replace('<meta charset="utf-8">', f'<meta charset="{self.charset}">')
@@ -213,218 +212,31 @@ class SikayetvarSite(LoopbackServer):
             body = "<h1>Çok fazla istek</h1><p>Lütfen bir süre sonra tekrar deneyin.</p>"
         else:
             body = "<h1>Bir hata oluştu</h1>"
-        reply = self._html(_layout("Şikayetvar", body), trouble.status)
+        reply = self._html(layout("Şikayetvar", body), trouble.status)
         if trouble.retry_after is not None:
             reply.headers["Retry-After"] = f"{trouble.retry_after:g}"
         return reply
 
-    def _brand_name(self, slug: str) -> str:
+    # -- what the pages ask of the site ----------------------------------
+    def brand_name(self, slug: str) -> str:
         return self.brands.get(slug) or slug.replace("-", " ").title()
 
-    def _date_text(self, when: datetime, *, year: bool = False) -> str:
+    def date_text(self, when: datetime, *, year: bool = False) -> str:
+        """The date as the site writes it, in Istanbul time; the year only when asked or not ``now``'s year."""
         local = when.astimezone(ISTANBUL)
         now = (self.now or datetime.now(ISTANBUL)).astimezone(ISTANBUL)
         shown = f" {local.year}" if year or local.year != now.year else ""
         return f"{local.day} {MONTHS[local.month - 1]}{shown} {local:%H:%M}"
 
-    def _ago(self, when: datetime) -> str:
-        """Generation C shows "3 gün önce" and keeps the date for the tooltip's aria-label."""
+    def ago(self, when: datetime) -> str:
+        """How long before ``now`` ``when`` was, as generation C writes it: "3 gün önce"."""
         seconds = ((self.now or datetime.now(ISTANBUL)) - when).total_seconds()
         for unit, size in (("gün", 86400), ("saat", 3600), ("dakika", 60)):
             if seconds >= size:
                 return f"{int(seconds // size)} {unit} önce"
         return "az önce"
 
-    def _date_span(self, when: datetime) -> str:
-        label = self._date_text(when, year=True)
-        return (
-            f'<span class="text-zinc-500" data-base-ui-click-trigger="" aria-label="{label}">{self._ago(when)}</span>'
-        )
-
-    # -- markup ----------------------------------------------------------
-    def _list_page(self, brand: str, topic: str | None, complaints: list[SampleComplaint], page: int) -> str:
-        name = escape(self._brand_name(brand) + (f" {topic.replace('-', ' ').title()}" if topic else ""))
-        chunk = complaints[(page - 1) * self.page_size : page * self.page_size]
-        card = self._card_c if self.generation == "C" else self._card
-        cards = [card(c) for c in chunk]
-        if page == 1 and chunk:
-            cards.insert(min(1, len(cards)), card(self._video(brand, chunk[0])))
-        last_page = max(1, -(-len(complaints) // self.page_size))
-        path = f"/{brand}/{topic}" if topic else f"/{brand}"
-        if self.generation == "C":
-            empty = (
-                '<div data-slot="empty-state" class="py-12 text-center text-zinc-500"><p>Henüz şikayet yok.</p></div>'
-            )
-            nxt = f'<a rel="next" href="?page={page + 1}">Sonraki</a>' if page < last_page else ""
-            main = (
-                f'<main class="mx-auto max-w-5xl px-4 py-6"><h1 class="text-2xl font-bold">{name} Şikayetleri</h1>'
-                f'<div class="flex flex-col gap-4">\n{chr(10).join(cards) or empty}\n</div>'
-                f'<nav aria-label="Sayfalama" class="mt-6 flex gap-2">'
-                f'<span aria-current="page">{page}</span>{nxt}</nav>'
-                "</main>"
-            )
-        else:
-            listing = "\n".join(cards) or '<p class="no-result">Bu markaya ait şikayet bulunamadı.</p>'
-            main = (
-                f'<main class="brand-page"><div class="brand-header"><h1>{name} Şikayetleri</h1>'
-                f'<span class="complaint-count">{len(complaints)} şikayet</span></div>'
-                f'<section class="complaint-list">\n{listing}\n</section>{self._pagination(page, last_page)}</main>'
-            )
-        return _layout(f"{name} Şikayetleri - Şikayetvar", main, f"{self.url}{path}")
-
-    def _pagination(self, page: int, last_page: int) -> str:
-        if self.generation == "A":
-            items = "".join(f'<li><a class="page" href="?page={n}">{n}</a></li>' for n in range(1, last_page + 1))
-            return f'<ul class="pagination-list">{items}</ul>'
-        nxt = f'<a class="next-page" rel="next" href="?page={page + 1}">Sonraki</a>' if page < last_page else ""
-        return f'<nav class="pagination-v2"><span class="current">{page}</span>{nxt}</nav>'
-
-    def _card(self, c: SampleComplaint) -> str:
-        href = f"/{c.brand_slug}/{c.slug}"
-        views = f"{c.views:,}".replace(",", ".")  # the site writes 1.840
-        meta = (
-            f'<div class="profile-details"><span class="username">{escape(c.author)}</span>'
-            f'<div class="js-tooltip time">{self._date_text(c.published_at)}</div>'
-            f'<div class="views"><span class="js-view-count">{views}</span> görüntülenme</div></div>'
-        )
-        more = '<span class="ellipsis-text">...</span>' if len(c.body) > len(_preview(c.body)) else ""
-        description = f'<p class="complaint-description">{escape(_preview(c.body))}{more}</p>'
-        if self.generation == "A":
-            return (
-                f'<article class="story-card complaint-card" data-id="{c.id}">{meta}'
-                f'<h2 class="complaint-title"><a class="complaint-layer" href="{href}">{escape(c.title)}</a></h2>'
-                f"{description}</article>"
-            )
-        tags = "".join(
-            f'<a class="sv-model-button" href="/{c.brand_slug}?keyword={quote(t.lstrip("#"))}">{escape(t)}</a>'
-            for t in c.tags
-        )
-        return (
-            f'<article class="card-v2 ga-v ga-c" data-id="{c.id}" data-upvoter-count="{c.upvotes}">{meta}'
-            f'<h2 class="complaint-title"><a href="{href}">{escape(c.title)}</a></h2>{description}'
-            f'<div class="keyword-container">{tags}</div>'
-            f'<button class="upvote-button" type="button">Ben de yaşadım ({c.upvotes})</button></article>'
-        )
-
-    def _card_c(self, c: SampleComplaint) -> str:
-        more = "…" if len(c.body) > len(_preview(c.body)) else ""
-        views = f"{c.views:,}".replace(",", ".")
-        return (
-            '<article class="rounded-xl border border-zinc-200 bg-white p-4 shadow-sm">'
-            f'<div class="flex items-center gap-2 text-sm">{_author(c)}{self._date_span(c.published_at)}'
-            f"{_badge(c)}</div>"
-            f'<a class="mt-2 block" href="/{c.brand_slug}/{c.slug}">'
-            f'<h2 class="text-lg font-semibold text-zinc-900">{escape(c.title)}</h2></a>'
-            f'<p class="mt-1 line-clamp-3 text-zinc-700">{escape(_preview(c.body))}{more}</p>'
-            f'<div class="mt-3 flex flex-wrap gap-1">{_chips(c)}</div>'
-            f'<div class="mt-3 flex items-center gap-4 text-sm text-zinc-500">'
-            f'<span>{views} görüntülenme</span><button type="button" class="rounded-md px-2">'
-            f"Ben de yaşadım ({c.upvotes})</button></div></article>"
-        )
-
-    def _video(self, brand: str, newest: SampleComplaint) -> SampleComplaint:
-        title = f"{self._brand_name(brand)} hakkında video şikayet"
+    def video_card(self, brand: str, newest: SampleComplaint) -> SampleComplaint:
+        """The video complaint page 1 of a list shows second, made from the list's newest complaint."""
+        title = f"{self.brand_name(brand)} hakkında video şikayet"
         return replace(newest, id=VIDEO_CARD_ID, title=title, slug=f"{slugify(title)}-video", tags=())
-
-    def _complaint_page(self, c: SampleComplaint) -> str:
-        if self.generation == "C":
-            return self._complaint_page_c(c)
-        name = escape(self._brand_name(c.brand_slug))
-        badge = '<div class="solved-badge">Çözüldü</div>' if c.resolved else ""
-        paragraphs = "".join(f"<p>\n  {escape(p)}\n</p>" for p in _paragraphs(c.body))
-        tags = "".join(f'<a class="sv-model-button">{escape(t)}</a>' for t in c.tags)
-        reply = rating = ""
-        if c.reply:
-            reply = (
-                f'<div class="complaint-reply-container"><div class="company-name">{name}</div>'
-                f'<div class="reply-content"><p>{escape(c.reply)}</p></div></div>'
-            )
-        if c.rating is not None:
-            stars = '<i class="star filled"></i>' * c.rating + '<i class="star"></i>' * (5 - c.rating)
-            rating = f'<div class="rating stars" data-rating="{c.rating}">{stars}</div>'
-        main = (
-            f'<main class="complaint-detail"><nav class="breadcrumb"><a href="/">Şikayetvar</a> › '
-            f'<a href="/{c.brand_slug}">{name}</a></nav><article class="complaint-detail-container">'
-            f'<h1 class="complaint-detail-title">{escape(c.title)}</h1>{badge}'
-            f'<div class="profile-details"><span class="username">{escape(c.author)}</span>'
-            f'<div class="js-tooltip time">{self._date_text(c.published_at)}</div>'
-            f'<span class="js-view-count">{c.views}</span></div>'
-            f'<div class="complaint-detail-description">{paragraphs}</div>'
-            f'<div class="keyword-container">{tags}</div>{reply}{rating}</article></main>'
-        )
-        return _layout(f"{escape(c.title)} - Şikayetvar", main, self.url_of(c))
-
-    def _complaint_page_c(self, c: SampleComplaint) -> str:
-        name = escape(self._brand_name(c.brand_slug))
-        texts = "".join(f'<p class="wrap-anywhere">{escape(p)}</p>' for p in _paragraphs(c.body))
-        if c.reply:  # the brand's answer shares the complaint's container, after a header line of its own
-            texts += (
-                f'<div class="mt-6 flex items-center gap-2 font-semibold">{name}'
-                f"{self._date_span(c.published_at)}</div>"
-                + "".join(f'<p class="wrap-anywhere">{escape(p)}</p>' for p in _paragraphs(c.reply))
-            )
-        rating = (
-            "" if c.rating is None else f'<div class="mt-4 flex" role="img" aria-label="5 üzerinden {c.rating}"></div>'
-        )
-        main = (
-            f'<main class="mx-auto max-w-3xl px-4 py-6"><nav aria-label="breadcrumb" class="text-sm text-zinc-500">'
-            f'<a href="/">Şikayetvar</a> / <a href="/{c.brand_slug}">{name}</a></nav>'
-            f'<article class="mt-4 rounded-2xl bg-white p-6 shadow-sm"><header>'
-            f'<h1 class="text-2xl font-bold text-zinc-900">{escape(c.title)}</h1>'
-            f'<div class="mt-2 flex items-center gap-2 text-sm">{_author(c)}{self._date_span(c.published_at)}'
-            f"{_badge(c)}</div></header>"
-            f'<div class="selection-share mt-4 space-y-3 text-zinc-800">{texts}</div>'
-            f'<div class="mt-4 flex flex-wrap gap-1">{_chips(c)}</div>{rating}</article></main>'
-        )
-        return _layout(f"{escape(c.title)} - Şikayetvar", main, self.url_of(c))
-
-
-def _author(c: SampleComplaint) -> str:
-    return f'<a class="font-medium text-zinc-900" href="/uye/{quote(c.author)}">{escape(c.author)}</a>'
-
-
-def _badge(c: SampleComplaint) -> str:
-    return '<span class="rounded-full bg-emerald-50 px-2 text-emerald-700">Çözüldü</span>' if c.resolved else ""
-
-
-def _chips(c: SampleComplaint) -> str:
-    return "".join(
-        f'<a class="rounded-full bg-zinc-100 px-2 text-xs" href="/{c.brand_slug}?keyword={quote(t.lstrip("#"))}">'
-        f"{escape(t)}</a>"
-        for t in c.tags
-    )
-
-
-def _paragraphs(text: str) -> list[str]:
-    return [p.strip() for p in text.split("\n\n") if p.strip()]
-
-
-def _preview(body: str, limit: int = 160) -> str:
-    if len(body) <= limit:
-        return body
-    return body[:limit].rsplit(" ", 1)[0]
-
-
-def _layout(title: str, main: str, canonical: str = "") -> str:
-    link = f'<link rel="canonical" href="{canonical}">\n' if canonical else ""
-    return f"""<!DOCTYPE html>
-<html lang="tr">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{title}</title>
-{link}<link rel="stylesheet" href="/static/css/main.css">
-<script>window.dataLayer = window.dataLayer || [];</script>
-</head>
-<body>
-<header class="header"><a class="logo" href="/">Şikayetvar</a>
-<nav class="main-nav"><a href="/markalar">Markalar</a><a href="/kategoriler">Kategoriler</a>
-<a href="/sikayet-yaz" class="btn-write">Şikayet Yaz</a><a href="/giris">Giriş Yap</a></nav></header>
-{main}
-<aside class="sidebar"><h3>Popüler Markalar</h3><ul><li><a href="/kuzey-telekom">Kuzey Telekom</a></li>
-<li><a href="/mavi-kargo">Mavi Kargo</a></li><li><a href="/deniz-gsm">Deniz GSM</a></li></ul></aside>
-<footer class="footer"><a href="/hakkimizda">Hakkımızda</a> · <a href="/kvkk">KVKK Aydınlatma Metni</a> ·
-<a href="/iletisim">İletişim</a><p>© Şikayetvar</p></footer>
-</body>
-</html>
-"""

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
+from loopback.api import CannedReplies, RateWindow, json_reply, with_headers, with_retry_after
 from loopback.server import LoopbackServer, Recorded, Reply
 
 SEARCH_PATH = "/2/tweets/search/recent"
@@ -91,13 +90,6 @@ SAMPLE_TWEETS = (
 )
 
 
-@dataclass
-class _Script:
-    reply: Reply
-    times: int
-    skip: int  # requests to let through before this one applies
-
-
 class XApi(LoopbackServer):
     """Serves ``GET /2/tweets/search/recent`` like X: newest first, ``since_id``, ``next_token``, rate headers.
 
@@ -120,13 +112,9 @@ class XApi(LoopbackServer):
         self.tweets: list[dict[str, Any]] = [dict(t) for t in (SAMPLE_TWEETS if tweets is None else tweets)]
         self.users: dict[str, dict[str, Any]] = {u["id"]: dict(u) for u in (SAMPLE_USERS if users is None else users)}
         self.token = token
-        self.clock = clock
-        self.rate_limit = rate_limit
-        self.window = window
         self.charset = charset
-        self.remaining = rate_limit
-        self.reset_at = clock() + window
-        self._scripts: list[_Script] = []
+        self.rate = RateWindow(clock, rate_limit, window)
+        self._canned = CannedReplies()
         self._pages: dict[str, int] = {}  # next_token -> offset into the matching posts
         self._state = threading.Lock()
 
@@ -139,21 +127,16 @@ class XApi(LoopbackServer):
 
     def set_rate(self, remaining: int, reset_in: float) -> None:
         """Pretend ``remaining`` requests are left in a window that resets ``reset_in`` seconds from now."""
-        with self._state:
-            self.remaining = remaining
-            self.reset_at = self.clock() + reset_in
+        self.rate.set(remaining, reset_in)
 
     def fail_next(self, status: int, times: int = 1, *, retry_after: float | None = None, skip: int = 0) -> None:
         """Answer ``times`` search requests, after letting ``skip`` through, with X's problem JSON for ``status``."""
         reply = problem(status, f"The stand-in was told to answer HTTP {status}.")
-        if retry_after is not None:
-            reply.headers["Retry-After"] = f"{retry_after:g}"
-        self.serve_next(reply, times, skip=skip)
+        self.serve_next(with_retry_after(reply, retry_after), times, skip=skip)
 
     def serve_next(self, reply: Reply, times: int = 1, *, skip: int = 0) -> None:
         """Answer ``times`` search requests, after letting ``skip`` through, with ``reply`` (a broken body...)."""
-        with self._state:
-            self._scripts.append(_Script(reply, times, skip))
+        self._canned.add(reply, times, skip=skip)
 
     def search_requests(self) -> list[Recorded]:
         return self.received(SEARCH_PATH)
@@ -164,39 +147,23 @@ class XApi(LoopbackServer):
             return problem(404, f"Sorry, that page does not exist: {request.path}", kind="resource-not-found")
         if request.headers.get("authorization") != f"Bearer {self.token}":
             return problem(401, "Unauthorized", kind="about:blank")
-        with self._state:
-            rate, exhausted = self._spend()
-            scripted = self._take_script()
+        rate, exhausted = self._spend()
+        scripted = self._canned.take(request)
         if scripted is not None:
-            return _with_headers(scripted, rate)
+            return with_headers(scripted, rate)
         if exhausted:
-            return _with_headers(problem(429, "Too Many Requests", kind="about:blank"), rate)
-        return _with_headers(self._search(request), rate)
+            return with_headers(problem(429, "Too Many Requests", kind="about:blank"), rate)
+        return with_headers(self._search(request), rate)
 
     def _spend(self) -> tuple[dict[str, str], bool]:
         """The rate headers after this request, and whether it came when nothing was left (a 429)."""
-        now = self.clock()
-        if now >= self.reset_at:
-            self.remaining, self.reset_at = self.rate_limit, now + self.window
-        exhausted = self.remaining <= 0
-        self.remaining = max(0, self.remaining - 1)
+        exhausted, _ = self.rate.spend()
         headers = {
-            "x-rate-limit-limit": str(self.rate_limit),
-            "x-rate-limit-remaining": str(self.remaining),
-            "x-rate-limit-reset": str(int(self.reset_at)),
+            "x-rate-limit-limit": str(self.rate.limit),
+            "x-rate-limit-remaining": str(self.rate.remaining),
+            "x-rate-limit-reset": str(int(self.rate.reset_at)),
         }
         return headers, exhausted
-
-    def _take_script(self) -> Reply | None:
-        for script in self._scripts:
-            if script.skip > 0:
-                script.skip -= 1
-                return None
-            script.times -= 1
-            if script.times <= 0:
-                self._scripts.remove(script)
-            return script.reply
-        return None
 
     def _search(self, request: Recorded) -> Reply:
         args = {k: v[-1] for k, v in request.query.items()}
@@ -231,8 +198,7 @@ class XApi(LoopbackServer):
         if chunk:  # X leaves data (and includes) out when nothing matched
             body["data"] = chunk
             body["includes"] = {"users": authors}
-        encoded = json.dumps(body, ensure_ascii=False).encode(self.charset)
-        return Reply(200, encoded, {"Content-Type": f"application/json; charset={self.charset}"})
+        return json_reply(body, self.charset)
 
 
 def problem(status: int, detail: str, *, kind: str = "invalid-request", message: str | None = None) -> Reply:
@@ -246,7 +212,3 @@ def problem(status: int, detail: str, *, kind: str = "invalid-request", message:
     if message:
         body["errors"] = [{"parameters": {}, "message": message}]
     return Reply.json(body, status)
-
-
-def _with_headers(reply: Reply, headers: dict[str, str]) -> Reply:
-    return Reply(reply.status, reply.body, {**reply.headers, **headers})
