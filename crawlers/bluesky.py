@@ -84,7 +84,7 @@ class BlueskySource(ApiSource):
             for raw in posts:
                 uri = raw.get("uri") if isinstance(raw, Mapping) else None
                 indexed = parse_iso(raw.get("indexedAt")) if isinstance(raw, Mapping) else None
-                if seen.before(uri) or (indexed and last_seen_at and indexed <= last_seen_at):
+                if seen.before(uri) or (indexed and last_seen_at and indexed < last_seen_at):
                     stats["known"] += 1
                     walk.complete = True
                     return walk

@@ -15,6 +15,7 @@ from loopback.appstore import AppStoreFeed, entry_json
 from loopback.server import Reply
 from store.errors import ConfigError, SourceBlocked, SourceError
 from store.model import Brand, CrawlState
+from tests.fakes import Clock
 
 PACIFIC = timezone(timedelta(hours=-8))
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -43,21 +44,6 @@ ENTRIES = [
     entry_json(11800000001, "Her gün oturum kapanıyor, İstanbul'dayım.", at(10), title="Oturum"),
 ]
 IDS = [e["id"]["label"] for e in ENTRIES]
-
-
-class Clock:
-    """Fake time: sleeping moves it on, and every wait is kept."""
-
-    def __init__(self) -> None:
-        self.now = 1_800_000_000.0
-        self.waits: list[float] = []
-
-    def sleep(self, seconds: float) -> None:
-        self.waits.append(seconds)
-        self.now += seconds
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from loopback.googleplay import PlayDeveloperApi, review_json
 from loopback.server import Recorded, Reply
 from store.errors import ConfigError, NotConfigured, SourceBlocked, SourceError
 from store.model import Brand, CrawlState
+from tests.fakes import Clock
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 PACKAGE = "com.kuzeytelekom.online"
@@ -45,21 +46,6 @@ REVIEWS = [
     review_json("gp:AOqpTOE1", "Bildirimler gelmiyor.", at(10)),
 ]
 IDS = [r["reviewId"] for r in REVIEWS]
-
-
-class Clock:
-    """Fake time: sleeping moves it on, and every wait is kept."""
-
-    def __init__(self) -> None:
-        self.now = 1_800_000_000.0
-        self.waits: list[float] = []
-
-    def sleep(self, seconds: float) -> None:
-        self.waits.append(seconds)
-        self.now += seconds
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture

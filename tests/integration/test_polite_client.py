@@ -11,6 +11,7 @@ from crawlers.base import REQUESTS, SourceConfig
 from crawlers.http import PoliteClient, check_status
 from loopback.server import LoopbackServer, Recorded, Reply
 from store.errors import SourceBlocked, SourceError, SourceParseError, SourceRateLimited
+from tests.fakes import Clock
 
 
 class Scripted(LoopbackServer):
@@ -22,21 +23,6 @@ class Scripted(LoopbackServer):
 
     def handle(self, request: Recorded) -> Reply:
         return self.replies.pop(0) if len(self.replies) > 1 else self.replies[0]
-
-
-class Clock:
-    """Fake time: sleeping moves it on, and every wait is kept."""
-
-    def __init__(self, now: float = 1_800_000_000.0) -> None:
-        self.now = now
-        self.waits: list[float] = []
-
-    def sleep(self, seconds: float) -> None:
-        self.waits.append(seconds)
-        self.now += seconds
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture

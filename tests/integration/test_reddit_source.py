@@ -15,6 +15,7 @@ from loopback.reddit import BASE_TIME, RedditApi, post
 from loopback.server import Reply
 from store.errors import ConfigError, NotConfigured, SourceBlocked, SourceRateLimited
 from store.model import Brand, CrawlState
+from tests.fakes import Clock
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 CRAWL_UA = "Kulak/test (social-care listener; +https://example.org/contact)"
@@ -28,24 +29,9 @@ BRAND = Brand(
 )
 
 
-class Clock:
-    """Fake time shared by the source and the stand-in: sleeping moves it on, every wait is kept."""
-
-    def __init__(self, now: float = BASE_TIME + 4 * 3600) -> None:
-        self.now = now
-        self.waits: list[float] = []
-
-    def sleep(self, seconds: float) -> None:
-        self.waits.append(seconds)
-        self.now += seconds
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
 def clock() -> Clock:
-    return Clock()
+    return Clock(BASE_TIME + 4 * 3600)
 
 
 def many(count: int) -> list[dict[str, Any]]:

@@ -14,6 +14,7 @@ from loopback.server import Reply
 from loopback.x import XApi, tweet, user
 from store.errors import ConfigError, NotConfigured, SourceBlocked, SourceError, SourceRateLimited
 from store.model import Brand, CrawlState
+from tests.fakes import Clock
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 UA = "Kulak/test (social-care listener; +https://example.org/contact)"
@@ -24,21 +25,6 @@ BRAND = Brand(
     hashtags=("#KuzeyTelekom",),
     exclude=("Kuzey Telekom Kulesi",),
 )
-
-
-class Clock:
-    """Fake time shared by the source and the stand-in: sleeping moves it on, every wait is kept."""
-
-    def __init__(self, now: float = 1_800_000_000.0) -> None:
-        self.now = now
-        self.waits: list[float] = []
-
-    def sleep(self, seconds: float) -> None:
-        self.waits.append(seconds)
-        self.now += seconds
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture
