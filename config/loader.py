@@ -54,7 +54,7 @@ def load_settings(
         _set_dotted(data, dotted.split("."), value)
     settings: Settings = _build(Settings, data, source, "")
     settings = _with_secrets(settings, env)
-    settings = dataclasses.replace(settings, path=str(config_path) if config_path else None)
+    settings = dataclasses.replace(settings, path=str(config_path) if config_path else None, environ=dict(env))
     _check(settings, source)
     return settings
 

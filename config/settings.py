@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
+import os
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, get_args, get_origin, get_type_hints
 
@@ -168,6 +169,13 @@ class Settings:
     schedule: ScheduleSettings = doc("The built-in scheduler.", factory=ScheduleSettings)
     log: LogSettings = doc("Logging.", factory=LogSettings)
     path: str | None = field(default=None, metadata={"doc": "", "internal": True})
+    # The environment the settings were read from: where components look up the secrets their options name.
+    environ: Mapping[str, str] | None = field(default=None, metadata={"doc": "", "internal": True}, repr=False)
+
+    def secret(self, name: str) -> str:
+        """The environment variable ``name`` from the environment these settings came from ("" if unset)."""
+        env = os.environ if self.environ is None else self.environ
+        return env.get(name, "").strip()
 
     @property
     def database_url(self) -> str:

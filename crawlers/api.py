@@ -70,7 +70,7 @@ class ApiSource(BaseSource):
         source = super().from_settings(conf, settings, index)
         what = f"source {conf.name!r} ({cls.secret_label})"
         for attribute, env_field in cls.secrets.items():
-            setattr(source, attribute, secret(getattr(source.options, env_field), what))
+            setattr(source, attribute, secret(getattr(source.options, env_field), what, settings))
         return source
 
     @contextmanager

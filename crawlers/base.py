@@ -158,9 +158,9 @@ def source_config(conf: SourceSettings, settings: Settings, default_base_url: st
     )
 
 
-def secret(env_name: str, what: str) -> str:
-    """A secret from the environment (never from the file); NotConfigured naming the variable when unset."""
-    value = os.environ.get(env_name, "").strip()
+def secret(env_name: str, what: str, settings: Settings | None = None) -> str:
+    """A secret from the environment the settings were read from (never from the file); NotConfigured if unset."""
+    value = settings.secret(env_name) if settings is not None else os.environ.get(env_name, "").strip()
     if not value:
         raise NotConfigured(f"{what} needs {env_name} set in the environment")
     return value

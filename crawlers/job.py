@@ -77,7 +77,8 @@ def crawl_source(
 ) -> SourceRun:
     """Crawl one source for every brand it watches and record the run (unless ``dry_run``)."""
     started = clock()
-    counts: Counter[str] = Counter()
+    counts: Counter[str] = Counter()  # the source's own counts; what the store kept is counted apart
+    stored: Counter[str] = Counter()
     errors: list[str] = []
     for brand in brands:
         if not source.watches(brand):
@@ -91,8 +92,8 @@ def crawl_source(
             errors.append(f"{brand.name}: {type(exc).__name__}: {exc}")
             continue
         counts.update(result.stats)
-        counts["new"] += report.added[pair]
-        counts["duplicates"] += report.duplicates[pair]
+        stored["new"] += report.added[pair]
+        stored["duplicates"] += report.duplicates[pair]
     run = SourceRun(
         source=source.name,
         started_at=started,
@@ -101,8 +102,8 @@ def crawl_source(
         error="; ".join(errors)[:2000] or None,
         requests=counts[REQUESTS],
         fetched=counts[FETCHED],
-        new=counts["new"],
-        duplicates=counts["duplicates"],
+        new=stored["new"],
+        duplicates=stored["duplicates"],
         failed=counts[FAILED],
         parse_failures=counts[PARSE_FAILURES],
     )

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 from collections.abc import Iterable, Mapping
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from loopback.api import CannedReplies, json_reply, with_retry_after
@@ -14,6 +16,7 @@ from loopback.server import LoopbackServer, Recorded, Reply
 PATH = re.compile(
     r"^/(?P<country>[a-z]{2})/rss/customerreviews/page=(?P<page>\d+)/id=(?P<app>\d+)/sortby=mostrecent/json$"
 )
+DATA_FILE = Path(__file__).with_name("data") / "appstore.json"
 
 
 def entry_json(
@@ -44,6 +47,27 @@ def entry_json(
         "im:contentType": {"attributes": {"term": "Application", "label": "Uygulama"}},
         "im:voteCount": {"label": "0"},
     }
+
+
+def load_sample(path: Path = DATA_FILE) -> dict[tuple[str, str], list[dict[str, Any]]]:
+    """The fictional reviews in ``loopback/data/appstore.json`` by (country, app id), as ``entry_json`` builds them."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    found: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for key, rows in data["reviews"].items():
+        country, app = key.split("/")
+        found[(country, app)] = [
+            entry_json(
+                int(r["id"]),
+                r["content"],
+                datetime.fromisoformat(r["updated"]),
+                title=r["title"],
+                rating=int(r["rating"]),
+                version=r["version"],
+                author=r["author"],
+            )
+            for r in rows
+        ]
+    return found
 
 
 class AppStoreFeed(LoopbackServer):

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from loopback.api import CannedReplies, json_reply
@@ -12,6 +14,7 @@ from loopback.server import LoopbackServer, Recorded, Reply
 
 SEARCH_PATH = "/xrpc/app.bsky.feed.searchPosts"
 DEFAULT_LIMIT, MAX_LIMIT = 25, 100
+DATA_FILE = Path(__file__).with_name("data") / "bluesky.json"
 
 
 def post_view(
@@ -46,6 +49,22 @@ def post_view(
 
 def _stamp(when: datetime) -> str:
     return when.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def load_sample(path: Path = DATA_FILE) -> list[dict[str, Any]]:
+    """The fictional posts in ``loopback/data/bluesky.json``, as ``post_view`` builds them."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return [
+        post_view(
+            row["rkey"],
+            row["text"],
+            datetime.fromisoformat(row["indexed_at"]),
+            handle=row["handle"],
+            display_name=row["display_name"],
+            likes=int(row.get("likes", 0)),
+        )
+        for row in data["posts"]
+    ]
 
 
 class BlueskyAppView(LoopbackServer):

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from html import escape
+from pathlib import Path
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
@@ -15,6 +17,7 @@ from loopback.server import LoopbackServer, Recorded, Reply
 
 ISTANBUL = ZoneInfo("Europe/Istanbul")
 ALLOW_ALL = "User-agent: *\nAllow: /\n"
+DATA_FILE = Path(__file__).with_name("data") / "eksisozluk.json"
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,29 @@ class SampleTopic:
     @property
     def path(self) -> str:
         return f"{self.slug}--{self.id}"
+
+
+def load_sample(path: Path = DATA_FILE) -> list[SampleTopic]:
+    """The fictional sample topics shipped in ``loopback/data/eksisozluk.json`` (what the demo serves)."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return [
+        SampleTopic(
+            int(topic["id"]),
+            topic["slug"],
+            topic["title"],
+            [
+                SampleEntry(
+                    int(e["id"]),
+                    e["author"],
+                    e["content"],
+                    datetime.fromisoformat(e["published_at"]),
+                    favorites=int(e.get("favorites", 0)),
+                )
+                for e in topic["entries"]
+            ],
+        )
+        for topic in data["topics"]
+    ]
 
 
 @dataclass

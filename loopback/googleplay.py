@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 from collections.abc import Iterable, Mapping
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from loopback.api import CannedReplies, json_reply, with_retry_after
 from loopback.server import LoopbackServer, Recorded, Reply
 
 PATH = re.compile(r"^/androidpublisher/v3/applications/(?P<package>[A-Za-z0-9_.]+)/reviews$")
+DATA_FILE = Path(__file__).with_name("data") / "googleplay.json"
 
 
 def review_json(
@@ -53,6 +56,26 @@ def review_json(
 
 def google_error(code: int, message: str, status: str) -> Reply:
     return Reply.json({"error": {"code": code, "message": message, "status": status}}, status=code)
+
+
+def load_sample(path: Path = DATA_FILE) -> dict[str, list[dict[str, Any]]]:
+    """The fictional reviews in ``loopback/data/googleplay.json`` by package, as ``review_json`` builds them."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return {
+        package: [
+            review_json(
+                r["id"],
+                r["text"],
+                datetime.fromisoformat(r["modified"]),
+                author=r["author"],
+                rating=int(r["rating"]),
+                version=r["version"],
+                reply=r.get("reply"),
+            )
+            for r in rows
+        ]
+        for package, rows in data["reviews"].items()
+    }
 
 
 class PlayDeveloperApi(LoopbackServer):

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable
 from datetime import datetime
 from html import escape
+from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlencode
 
@@ -14,6 +16,7 @@ from loopback.server import LoopbackServer, Recorded, Reply
 
 TAG_PREFIX = "/api/v1/timelines/tag/"
 DEFAULT_LIMIT, MAX_LIMIT = 20, 40
+DATA_FILE = Path(__file__).with_name("data") / "mastodon.json"
 
 
 def status(
@@ -43,6 +46,25 @@ def status(
         "favourites_count": 2,
         "reblog": None,
         "account": {"id": "1", "acct": acct, "display_name": display_name, "followers_count": followers},
+    }
+
+
+def load_sample(path: Path = DATA_FILE) -> dict[str, list[dict[str, Any]]]:
+    """The fictional statuses in ``loopback/data/mastodon.json`` by hashtag, as ``status`` builds them."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return {
+        tag: [
+            status(
+                row["id"],
+                row["text"],
+                datetime.fromisoformat(row["created_at"]),
+                acct=row["acct"],
+                display_name=row["display_name"],
+                followers=int(row.get("followers", 0)),
+            )
+            for row in rows
+        ]
+        for tag, rows in data["tags"].items()
     }
 
 

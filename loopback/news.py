@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
+from pathlib import Path
 from xml.sax.saxutils import escape, quoteattr
 
 from loopback.api import CannedReplies
 from loopback.server import LoopbackServer, Recorded, Reply
 
 SEARCH_PATH = "/rss/search"
+DATA_FILE = Path(__file__).with_name("data") / "rss.json"
 _PHRASE = re.compile(r'"([^"]+)"|([^\s()"]+)')
 
 
@@ -107,6 +110,21 @@ def _description(item: NewsItem) -> str:
         return item.description
     anchor = f'<a href="{item.link or ""}" target="_blank">{item.title or ""}</a>'
     return f'{anchor}&nbsp;&nbsp;<font color="#6f6f6f">{item.source}</font>'
+
+
+def load_sample(path: Path = DATA_FILE) -> tuple[list[NewsItem], dict[str, PublishedFeed]]:
+    """The fictional stories in ``loopback/data/rss.json``: those the search finds, and feeds by path."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+
+    def story(row: dict[str, str]) -> NewsItem:
+        fields = {k: v for k, v in row.items() if k != "published"}
+        return NewsItem(**fields, published=datetime.fromisoformat(row["published"]))
+
+    feeds = {
+        where: PublishedFeed([story(row) for row in feed["items"]], title=feed.get("title", "Haberler"))
+        for where, feed in data["feeds"].items()
+    }
+    return [story(row) for row in data["search"]], feeds
 
 
 class NewsSite(LoopbackServer):

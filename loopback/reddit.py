@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import base64
+import json
 import re
 import secrets
 import threading
 import time
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from loopback.api import CannedReplies, RateWindow, json_reply, with_headers, with_retry_after
@@ -16,6 +19,7 @@ from loopback.server import LoopbackServer, Recorded, Reply
 
 TOKEN_PATH = "/api/v1/access_token"
 BASE_TIME = 1_772_438_400.0  # 2026-03-02 08:00 UTC
+DATA_FILE = Path(__file__).with_name("data") / "reddit.json"
 
 
 def post(
@@ -95,6 +99,24 @@ SAMPLE_POSTS = (
         num_comments=2,
     ),
 )
+
+
+def load_sample(path: Path = DATA_FILE) -> list[dict[str, Any]]:
+    """The fictional posts in ``loopback/data/reddit.json``, as ``post`` builds them."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return [
+        post(
+            row["id"],
+            row["title"],
+            row.get("selftext", ""),
+            author=row["author"],
+            created_utc=datetime.fromisoformat(row["created"]).timestamp(),
+            subreddit=row["subreddit"],
+            score=int(row.get("score", 1)),
+            num_comments=int(row.get("num_comments", 0)),
+        )
+        for row in data["posts"]
+    ]
 
 
 class RedditApi(LoopbackServer):

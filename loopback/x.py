@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
 from loopback.api import CannedReplies, RateWindow, json_reply, with_headers, with_retry_after
@@ -13,6 +15,7 @@ from loopback.server import LoopbackServer, Recorded, Reply
 
 SEARCH_PATH = "/2/tweets/search/recent"
 PROBLEM = "https://api.twitter.com/2/problems/"
+DATA_FILE = Path(__file__).with_name("data") / "x.json"
 TITLES = {
     400: "Invalid Request",
     401: "Unauthorized",
@@ -88,6 +91,24 @@ SAMPLE_TWEETS = (
         replies=2,
     ),
 )
+
+
+def load_sample(path: Path = DATA_FILE) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The fictional posts and their authors in ``loopback/data/x.json``, as ``tweet`` and ``user`` build them."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    tweets = [
+        tweet(
+            t["id"],
+            t["text"],
+            t["author_id"],
+            t["created_at"],
+            likes=int(t.get("likes", 0)),
+            replies=int(t.get("replies", 0)),
+        )
+        for t in data["tweets"]
+    ]
+    users = [user(u["id"], u["username"], u["name"], followers=int(u.get("followers", 0))) for u in data["users"]]
+    return tweets, users
 
 
 class XApi(LoopbackServer):

@@ -1,22 +1,22 @@
-"""`kulak demo`: the whole job, offline, against a sample Şikayetvar and a Slack stand-in on loopback."""
+"""`kulak demo`: the whole job, offline, against sample sites and APIs and a Slack stand-in on loopback."""
 
 from __future__ import annotations
 
 import json
 import shutil
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from rich.console import Console
-from rich.table import Table
 
 from config.loader import load_settings
-from loopback.sikayetvar import SikayetvarSite
-from loopback.slack import SlackServer
+from loopback.slack import SlackMessage, SlackServer
 from scheduler.bootstrap import bootstrap
+from scheduler.demo import standins
+from scheduler.demo.tables import print_sources, print_summary, print_tickets
 from scheduler.pipeline import RunReport, run_once
-from store.repository import UnitOfWork
 
 HERE = Path(__file__).resolve().parent
 
@@ -29,17 +29,22 @@ class DemoResult:
     folder: Path
 
 
-def _write_config(out: Path, site_url: str, slack_url: str) -> Path:
-    template = (HERE / "kulak.toml.in").read_text(encoding="utf-8")
-    text = (
-        template.replace("{db}", str((out / "kulak.db").resolve()))
-        .replace("{site}", site_url)
-        .replace("{slack}", slack_url)
-    )
+def _write_config(out: Path, urls: Mapping[str, str]) -> Path:
+    """kulak.toml from the template, with the database in ``out`` and each ``{name}`` replaced by its URL."""
+    text = (HERE / "kulak.toml.in").read_text(encoding="utf-8").replace("{db}", str((out / "kulak.db").resolve()))
+    for name, url in urls.items():
+        text = text.replace(f"{{{name}}}", url)
     path = out / "kulak.toml"
     path.write_text(text, encoding="utf-8")
     shutil.copyfile(HERE / "customers.json", out / "customers.json")
     return path
+
+
+def _write_messages(path: Path, messages: list[SlackMessage]) -> None:
+    with path.open("w", encoding="utf-8") as f:
+        for m in messages:
+            record = {"channel": m.channel, "ts": m.ts, "text": m.text, "blocks": m.blocks}
+            f.write(json.dumps(record, ensure_ascii=False) + "\n")
 
 
 def run_demo(out: Path, *, use_slack: bool = True, console: Console | None = None) -> DemoResult:
@@ -50,64 +55,27 @@ def run_demo(out: Path, *, use_slack: bool = True, console: Console | None = Non
     for old in out.glob("kulak.db*"):
         old.unlink()
     started = time.monotonic()
-    with SikayetvarSite() as site, SlackServer() as slack:
-        config = _write_config(out, site.url, f"{slack.url}/api/")
-        env = {"KULAK_SLACK_TOKEN": SlackServer.DEFAULT_TOKEN} if use_slack else {}
+    stand_ins = standins.build()
+    with standins.running(stand_ins), SlackServer() as slack:
+        config = _write_config(out, {**stand_ins.urls, "slack": f"{slack.url}/api/"})
+        env = {**stand_ins.secrets, **({"KULAK_SLACK_TOKEN": SlackServer.DEFAULT_TOKEN} if use_slack else {})}
         settings = load_settings(config, env=env)
-        console.print(f"[bold]Kulak demo[/bold]: crawling the sample Şikayetvar at {site.url} ...")
+        names = [conf.name for conf in settings.sources]
+        console.print(
+            f"[bold]Kulak demo[/bold]: crawling {len(names)} sample sources on 127.0.0.1 ({', '.join(names)}) ..."
+        )
         app = bootstrap(settings, stream=console.file)
         first = run_once(app)
         console.print("Second run, to show nothing is stored or sent twice ...")
         second = run_once(app, force=True)
         messages = slack.posted()
-        with (out / "slack-messages.jsonl").open("w", encoding="utf-8") as f:
-            for m in messages:
-                f.write(
-                    json.dumps(
-                        {"channel": m.channel, "ts": m.ts, "text": m.text, "blocks": m.blocks}, ensure_ascii=False
-                    )
-                    + "\n"
-                )
-        _print_tickets(console, app.uow)
+        _write_messages(out / "slack-messages.jsonl", messages)
+        print_tickets(console, app.uow)
         app.engine.dispose()
-    _print_summary(console, first, second, len(messages), use_slack)
+    print_sources(console, names, first.crawl, second.crawl)
+    print_summary(console, first, second, len(messages), use_slack)
     console.print(
         f"Done in {time.monotonic() - started:.1f}s. Wrote [bold]{out.resolve()}[/bold]: kulak.db "
         "(SQLite), kulak.toml, customers.json" + (", slack-messages.jsonl" if use_slack else "")
     )
     return DemoResult(first, second, len(messages), out)
-
-
-def _print_tickets(console: Console, uow: UnitOfWork) -> None:
-    table = Table(title="Tickets opened")
-    for column in ("#", "brand", "priority", "unit", "customer"):
-        table.add_column(column, no_wrap=True, min_width=len(column))
-    table.add_column("summary (masked)", no_wrap=True, overflow="ellipsis", max_width=56)
-    with uow:
-        for ticket in uow.tickets.listed():
-            customer = uow.customers.get(ticket.customer_id) if ticket.customer_id else None
-            table.add_row(
-                str(ticket.id),
-                ticket.brand,
-                ticket.priority,
-                ticket.unit,
-                customer.name if customer else "-",
-                ticket.summary[:70].replace("[", "\\["),
-            )
-    console.print(table)
-
-
-def _print_summary(console: Console, first: RunReport, second: RunReport, slack_messages: int, use_slack: bool) -> None:
-    table = Table(title="Summary")
-    table.add_column("")
-    table.add_column("first run", justify="right")
-    table.add_column("second run", justify="right")
-    a, b = first.summary(), second.summary()
-    for key in a:
-        table.add_row(key.replace("_", " "), str(a[key]), str(b[key]))
-    table.add_row(
-        "customers loaded", str(first.customers["customers_loaded"]), str(second.customers["customers_loaded"])
-    )
-    console.print(table)
-    where = "the local Slack stand-in received" if use_slack else "alerts printed above:"
-    console.print(f"{where} {slack_messages if use_slack else a['alerts_sent']} message(s)")

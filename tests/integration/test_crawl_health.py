@@ -38,7 +38,7 @@ class ScriptedSource(BaseSource):
         step = self.script.pop(0) if self.script else 0
         if isinstance(step, Exception):
             raise step
-        stats: Counter[str] = Counter({REQUESTS: 1})
+        stats: Counter[str] = Counter({REQUESTS: 1, "new": 99})  # a source's own "new" is not what was stored
         if step == "unreadable":
             stats[PARSE_FAILURES] += 1
             return CrawlResult([], self.state_for(brand, state), stats)

@@ -39,8 +39,9 @@ def test_a_secret_missing_from_the_environment_switches_the_source_off_and_says_
     off: dict[str, str] = {}
     assert build_sources(load_settings(path, env={}), off=off) == []
     assert "KULAK_X_BEARER_TOKEN" in off["x"]
-    monkeypatch.setenv("KULAK_X_BEARER_TOKEN", "AAAA-test")
-    (source,) = build_sources(load_settings(path, env={}))
+    monkeypatch.setenv("KULAK_X_BEARER_TOKEN", "from-the-process")  # not the environment the settings came from
+    assert build_sources(load_settings(path, env={})) == []
+    (source,) = build_sources(load_settings(path, env={"KULAK_X_BEARER_TOKEN": "AAAA-test"}))
     assert source.name == "x" and source.watches(Brand("Kuzey Telekom"))
 
 
