@@ -84,7 +84,9 @@ class SourceSettings:
     interval: str = doc('How often it is crawled, e.g. "10m", "1h" (at most once per pipeline run).', default="15m")
     base_url: str = doc("Site or API root; empty means the real one. Change for a mirror, proxy or test.", default="")
     delay: tuple[float, float] = doc("Seconds between two requests, drawn from [min, max].", default=(1.0, 2.0))
-    concurrency: int = doc("Requests in flight at once.", default=1)
+    concurrency: int = doc(
+        "Requests in flight at once on HTML sites (Scrapy); API sources send one at a time.", default=1
+    )
     max_pages: int = doc("Pages read per brand and crawl at most, newest first.", default=3)
     timeout: float = doc("Seconds before one request is given up.", default=30.0)
     max_failures: int = doc("Failed runs in a row before doctor and the ops alert report the source.", default=3)
