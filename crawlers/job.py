@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from crawlers import robots
 from crawlers.base import FAILED, FETCHED, PARSE_FAILURES, REQUESTS, CrawlResult, Source
 from store.errors import NotConfigured, SourceError, StoreError
 from store.model import Brand, RawMention, SourceRun
@@ -57,12 +58,29 @@ def crawl_all(
 ) -> CrawlReport:
     """Crawl every source (only those due, with ``only_due``); one source or brand failing stops nothing else."""
     report = CrawlReport()
+    with uow:
+        robots.CACHE.load(uow.crawl_state.for_source(robots.STATE_SOURCE))
     for source in sources:
         if only_due and not is_due(uow, source, clock()):
             report.not_due.append(source.name)
             continue
         crawl_source(uow, source, brands, report, dry_run=dry_run, on_result=on_result, clock=clock)
+    _keep_robots(uow)
     return report
+
+
+def _keep_robots(uow: UnitOfWork) -> None:
+    """Store the robots.txt read in this run, so the next cron run (a new process) need not read it again."""
+    fresh = robots.CACHE.export()
+    if not fresh:
+        return
+    try:
+        with uow:
+            for state in fresh:
+                uow.crawl_state.save(state)
+            uow.commit()
+    except StoreError as exc:  # only costs a robots.txt request next run
+        log.warning("could not keep robots.txt for the next run: %s", exc)
 
 
 def crawl_source(

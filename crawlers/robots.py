@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 import httpx
@@ -15,9 +16,11 @@ from protego import Protego
 from crawlers.base import REQUESTS, SourceConfig
 from crawlers.http import PoliteClient
 from store.errors import SourceBlocked, SourceError, SourceParseError
+from store.model import CrawlState
 
 log = logging.getLogger(__name__)
 
+STATE_SOURCE = "robots.txt"  # crawl_state rows under this source name hold each site's robots.txt
 TTL = 24 * 3600.0  # RFC 9309: a crawler should not use a cached robots.txt for more than 24 hours
 MAX_BYTES = 500 * 1024  # RFC 9309: at least the first 500 KiB must be parsed; the rest may be ignored
 
@@ -44,10 +47,11 @@ def allowed(body: str, url: str, agent: str) -> bool:
 class RobotsCache:
     """Keeps each site's robots.txt for ``ttl`` seconds; one that cannot be read raises and is not cached."""
 
-    def __init__(self, ttl: float = TTL, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, ttl: float = TTL, clock: Callable[[], float] = time.time) -> None:
         self.ttl = ttl
-        self.clock = clock
+        self.clock = clock  # wall time: entries outlive the process in the store (see export / load)
         self._bodies: dict[str, tuple[float, str]] = {}
+        self._fresh: set[str] = set()  # roots read by this process and not yet exported
         self._lock = threading.Lock()
 
     def get(self, config: SourceConfig, client: httpx.Client | None = None) -> Robots:
@@ -65,11 +69,38 @@ class RobotsCache:
                 polite.close()
         with self._lock:
             self._bodies[root] = (self.clock(), body)
+            self._fresh.add(root)
         return Robots(root, body, requests=polite.stats[REQUESTS])
 
     def clear(self) -> None:
         with self._lock:
             self._bodies.clear()
+            self._fresh.clear()
+
+    def load(self, states: Iterable[CrawlState]) -> None:
+        """Take robots.txt read by earlier runs (a cron job is a new process each time) unless already newer."""
+        with self._lock:
+            for state in states:
+                if state.last_seen_at is None or state.cursor is None:
+                    continue
+                at = state.last_seen_at.timestamp()
+                if at > self._bodies.get(state.brand, (float("-inf"), ""))[0]:
+                    self._bodies[state.brand] = (at, state.cursor)
+
+    def export(self) -> list[CrawlState]:
+        """What this process read since the last export, as crawl state rows (source ``robots.txt``, one per site)."""
+        with self._lock:
+            fresh, self._fresh = self._fresh, set()
+            return [
+                CrawlState(
+                    source=STATE_SOURCE,
+                    brand=root,
+                    cursor=self._bodies[root][1],
+                    last_seen_at=datetime.fromtimestamp(self._bodies[root][0], UTC),
+                )
+                for root in sorted(fresh)
+                if root in self._bodies
+            ]
 
 
 def _fetch(root: str, client: PoliteClient) -> str:

@@ -123,6 +123,10 @@ class CrawlStateRepository(abc.ABC):
     def get(self, source: str, brand: str) -> CrawlState | None: ...
 
     @abc.abstractmethod
+    def for_source(self, source: str) -> list[CrawlState]:
+        """Every brand's state kept under ``source``."""
+
+    @abc.abstractmethod
     def save(self, state: CrawlState) -> None: ...
 
 

@@ -138,8 +138,14 @@ class SqlAlchemyCrawlStateRepository(repo.CrawlStateRepository):
         row = self.session.scalar(
             select(CrawlStateRow).where(CrawlStateRow.source == source, CrawlStateRow.brand == brand)
         )
-        if row is None:
-            return None
+        return None if row is None else self._state(row)
+
+    def for_source(self, source: str) -> list[CrawlState]:
+        rows = self.session.scalars(select(CrawlStateRow).where(CrawlStateRow.source == source))
+        return [self._state(row) for row in rows]
+
+    @staticmethod
+    def _state(row: CrawlStateRow) -> CrawlState:
         return CrawlState(
             source=row.source,
             brand=row.brand,

@@ -49,3 +49,13 @@ def engine(database_url: str) -> Iterator[Engine]:
     db.upgrade(eng)
     yield eng
     eng.dispose()
+
+
+@pytest.fixture(autouse=True)
+def fresh_robots_cache() -> Iterator[None]:
+    """Each test starts with no robots.txt remembered: stand-ins come and go on ports that get reused."""
+    from crawlers.robots import CACHE
+
+    CACHE.clear()
+    yield
+    CACHE.clear()

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import Engine
 
 from crawlers.base import SourceConfig
+from crawlers.job import crawl_all
 from crawlers.robots import RobotsCache, allowed
 from loopback.server import LoopbackServer, Recorded, Reply
 from store.errors import SourceBlocked
+from store.model import Brand
+from store.sqlalchemy import SqlAlchemyUnitOfWork
 
 AGENT = "Kulak/0.2 (social-care listener; +https://example.org/ops)"
 
@@ -71,3 +75,29 @@ def test_no_robots_txt_allows_everything_and_an_unreachable_one_blocks() -> None
 )
 def test_rules_are_read_for_our_user_agent(rules: str, path: str, expected: bool) -> None:
     assert allowed(rules, f"https://www.sikayetvar.com{path}", AGENT) is expected
+
+
+def test_the_next_process_takes_robots_txt_from_the_store(engine: Engine) -> None:
+    from crawlers.robots import CACHE
+    from crawlers.sikayetvar import SikayetvarSource
+    from loopback.sikayetvar import SikayetvarSite, load_sample
+
+    complaints = [c for c in load_sample() if c.brand_slug == "mavi-kargo"]
+    brand = Brand("Mavi Kargo")
+    uow = SqlAlchemyUnitOfWork(engine)
+    with SikayetvarSite(complaints) as site:
+        config = SourceConfig(name="sv", base_url=site.url, user_agent=AGENT, delay=(0.0, 0.0))
+        options = SikayetvarSource.Options(list_delay=(0, 0), page_delay=(0, 0))
+        source = SikayetvarSource(config, options, crawl_timeout=60)
+        first = crawl_all(uow, [source], [brand])
+        CACHE.clear()  # what a new cron process starts with
+        before = len(site.received())
+        second = crawl_all(uow, [source], [brand])
+        quiet = [r.path for r in site.received()[before:]]
+        root = site.url
+    assert first.total_added == len(complaints) and second.total_added == 0
+    assert quiet == ["/mavi-kargo"]  # a quiet poll is one request, robots.txt came from the store
+    assert second.runs[0].requests == 1
+    with uow:
+        (kept,) = uow.crawl_state.for_source("robots.txt")
+    assert kept.brand == root and "User-agent" in (kept.cursor or "")
