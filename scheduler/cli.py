@@ -17,9 +17,12 @@ from crawlers.job import crawl_all
 from scheduler import logs
 from scheduler.bootstrap import App, bootstrap, build_sources
 from store import db
-from store.errors import ConfigError, KulakError
+from store.errors import ConfigError, KulakError, LockHeld
 
 log = logging.getLogger(__name__)
+# Exit codes: 0 all done; 1 something failed (a crawl, a delivery, bad input); 2 the config is wrong;
+# 3 another run holds the run lock, so this one did nothing (cron runs overlapping).
+EXIT_FAILED, EXIT_CONFIG, EXIT_LOCK_HELD = 1, 2, 3
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
@@ -164,8 +167,11 @@ def run(
         serve(ctx)
         return
     from scheduler.pipeline import run_once
+    from store.locks import RunLock
 
-    report = run_once(ctx.obj.app(), force=force)
+    kulak = ctx.obj.app()
+    with RunLock(kulak.engine):  # LockHeld: another run is at work; main() exits 3 and this one does nothing
+        report = run_once(kulak, force=force)
     typer.echo(json.dumps(report.summary()))
     if report.crawl.failed or report.delivered["rejected"]:
         raise typer.Exit(1)
@@ -207,9 +213,12 @@ def main() -> None:
     """Console entry point: a KulakError is a clear message and an exit code, never a traceback."""
     try:
         code = app(standalone_mode=False)  # click hands back the exit code of typer.Exit here
+    except LockHeld as exc:
+        typer.echo(f"kulak: {exc}; not starting", err=True)
+        sys.exit(EXIT_LOCK_HELD)
     except KulakError as exc:
         typer.echo(f"kulak: {type(exc).__name__}: {exc}", err=True)
-        sys.exit(2 if isinstance(exc, ConfigError) else 1)
+        sys.exit(EXIT_CONFIG if isinstance(exc, ConfigError) else EXIT_FAILED)
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)

@@ -11,13 +11,18 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 
 from scheduler.bootstrap import App
 from scheduler.pipeline import run_once
+from store.errors import LockHeld
+from store.locks import RunLock
 
 log = logging.getLogger(__name__)
 
 
 def _run_safely(app: App) -> None:
     try:
-        run_once(app)
+        with RunLock(app.engine):
+            run_once(app)
+    except LockHeld as exc:  # a cron run (or another service) is at work: this tick has nothing to do
+        log.info("skipping this run: %s", exc)
     except Exception:  # a failed pass is logged and the next one still comes; the service keeps running
         log.exception("pipeline run failed; the next run is still scheduled")
 

@@ -4,7 +4,8 @@
     ├── ConfigError          a setting is missing, mistyped or contradictory (file, key, expectation)
     ├── NotConfigured        a component switched itself off; the message says why
     ├── StoreError           the database refused or failed an operation
-    │   └── MigrationError   the schema could not be brought up to date
+    │   ├── MigrationError   the schema could not be brought up to date
+    │   └── LockHeld         another run holds the run lock (cron runs overlapping)
     ├── SourceError          a source could not be read (network, markup, status)
     │   ├── SourceBlocked    the source answered 403 / a block page (or robots.txt said no)
     │   ├── SourceRateLimited  the source answered 429; ``retry_after`` seconds if known
@@ -45,6 +46,10 @@ class StoreError(KulakError):
 
 class MigrationError(StoreError):
     """The schema could not be upgraded."""
+
+
+class LockHeld(StoreError):
+    """Another pipeline run holds the database's run lock; this one should not start."""
 
 
 class SourceError(KulakError):

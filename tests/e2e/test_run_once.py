@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -124,3 +125,32 @@ def test_complaints_flow_from_sikayetvar_to_slack_once(
     summary = json.loads(third.stdout.strip().splitlines()[-1])
     assert third.returncode == 0 and summary["sources_not_due"] == 1 and summary["sources_crawled"] == 0
     assert site.received()[pages_before:] == []
+
+
+def test_overlapping_cron_runs_do_the_work_once(tmp_path: Path, servers: tuple[SikayetvarSite, SlackServer]) -> None:
+    site, slack = servers
+    database = tmp_path / "kulak.db"
+    config = tmp_path / "kulak.toml"
+    slow = CONFIG.replace("page_delay = [0.0, 0.0]", "page_delay = [0.2, 0.2]")  # ~5 s of complaint pages
+    config.write_text(slow.format(db=database, site=site.url, slack=slack.url), encoding="utf-8")
+    (tmp_path / "customers.csv").write_text(CUSTOMERS, encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KULAK_")}
+    env["KULAK_SLACK_TOKEN"] = SlackServer.DEFAULT_TOKEN
+    first = subprocess.Popen(
+        [str(KULAK), "--config", str(config), "run", "--once"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not any(r.path.count("/") == 2 for r in site.received()):  # the first run is reading complaints
+            assert first.poll() is None and time.monotonic() < deadline, "the first run ended too soon"
+            time.sleep(0.05)
+        second = kulak(config, "run", "--once", "--force")
+        assert second.returncode == 3, second.stderr
+        assert "another run holds kulak.db.lock" in second.stderr and "not starting" in second.stderr
+    finally:
+        out, err = first.communicate(timeout=120)
+    assert first.returncode == 0, err
+    assert json.loads(out.strip().splitlines()[-1])["mentions_new"] == len(load_sample())
+    assert len(slack.posted()) == json.loads(out.strip().splitlines()[-1])["alerts_sent"]  # nothing sent twice
+    after = kulak(config, "run", "--once", "--force")  # the lock was released: the next run goes ahead
+    assert after.returncode == 0 and json.loads(after.stdout.strip().splitlines()[-1])["mentions_new"] == 0
