@@ -44,8 +44,6 @@ def queue_ops_alerts(uow: UnitOfWork, problems: Sequence[SourceProblem], alerter
                     f"{alerter.name}:{alerter.target}:ops:{problem.source}:{problem.kind}:{problem.since:%Y%m%dT%H%M%S}"
                 )
                 payload = render_problem(problem)
-                if alerter.name == "console":
-                    payload = {"text": payload["plain"]}
                 delivery = Delivery(key=key, channel=alerter.name, target=alerter.target, payload=payload)
                 queued = uow.deliveries.enqueue(delivery)
                 counts["ops_alerts_queued" if queued else "ops_alerts_known"] += 1

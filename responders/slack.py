@@ -276,7 +276,8 @@ class ConsoleAlerter:
     def send(self, payload: Mapping[str, Any], target: str | None = None) -> str:
         stream = self.stream if self.stream is not None else sys.stdout  # looked up late, so redirection works
         try:
-            stream.write(f"{payload.get('text', '')}\n{'-' * 40}\n")
+            # A payload made for every channel carries "plain", its terminal-safe text; Slack's "text" is escaped.
+            stream.write(f"{payload.get('plain', payload.get('text', ''))}\n{'-' * 40}\n")
             stream.flush()
         except OSError as exc:
             raise DeliveryError(f"console alert could not be written: {exc}") from exc

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
@@ -14,7 +15,7 @@ from crawlers.job import crawl_all, is_due
 from loopback.slack import SlackServer
 from responders.job import deliver_pending
 from responders.ops import queue_ops_alerts
-from responders.slack import SlackAlerter, slack_client
+from responders.slack import ConsoleAlerter, SlackAlerter, slack_client
 from store.errors import SourceBlocked
 from store.model import Brand, CrawlState, RawMention
 from store.sqlalchemy import SqlAlchemyUnitOfWork
@@ -138,3 +139,19 @@ def test_the_ops_alert_goes_to_the_ops_channel_once_per_episode(engine: Engine) 
         (message,) = slack.posted()
     assert message.channel == "C0OPS01" and not slack.posted("#care-alerts")
     assert "scripted" in message.text and "&lt;!channel&gt;" in message.text and "<!channel>" not in message.text
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_without_slack_the_ops_alert_is_printed_as_plain_text(engine: Engine) -> None:
+    uow, src = SqlAlchemyUnitOfWork(engine), source(max_failures=1)
+    src.script = [SourceBlocked("HTTP 403 & \x1b[31mred")]
+    crawl_all(uow, [src], [KUZEY], clock=lambda: T0)
+    problem = check_source(uow, src.config, T0)
+    assert problem is not None
+    printed = io.StringIO()
+    console = ConsoleAlerter(printed)
+    queue_ops_alerts(uow, [problem], [console])
+    assert deliver_pending(uow, {"console": console})["sent"] == 1
+    text = printed.getvalue()
+    assert "Source failing: scripted" in text and "HTTP 403 & [31mred" in text  # not "&amp;"
+    assert "\x1b" not in text  # no terminal escape reaches the operator's screen
