@@ -4,13 +4,23 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import ClassVar, Protocol
 
 from store.errors import ConfigError
 from store.model import Analysis, Brand
 
-# The rule baseline registers itself as "simple"; trained analysers will register beside it.
+# The rule baseline registers itself as "simple", the trained spaCy pipeline as "kulak".
 ANALYZERS: dict[str, type[Analyzer]] = {}
+
+
+@dataclass(frozen=True)
+class MentionContext:
+    """What the store knows about a mention beyond its words, for urgency: the author's reach and history."""
+
+    followers: int | None = None  # the author's follower count, when the source reports it
+    prior_contacts: int = 0  # earlier mentions by the same author on the same source, recently
+    brand_hint: str | None = None  # the brand the crawl was about, when the source knows it
 
 
 class Analyzer(Protocol):
@@ -20,7 +30,9 @@ class Analyzer(Protocol):
 
     def __init__(self, brands: Sequence[Brand]) -> None: ...
 
-    def analyze(self, text: str, *, brand_hint: str | None = None) -> Analysis: ...
+    def analyze(
+        self, text: str, *, brand_hint: str | None = None, context: MentionContext | None = None
+    ) -> Analysis: ...
 
 
 def register(cls: type[Analyzer]) -> type[Analyzer]:
@@ -30,7 +42,7 @@ def register(cls: type[Analyzer]) -> type[Analyzer]:
 
 
 # Analysers that ship with Kulak, imported on first use so that naming one is enough to get it.
-_BUILTIN = {"simple": "classifiers.simple"}
+_BUILTIN = {"simple": "classifiers.simple", "kulak": "classifiers.kulak"}
 
 
 def analyzer_class(name: str) -> type[Analyzer]:

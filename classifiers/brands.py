@@ -1,123 +1,158 @@
-"""Which tracked brands a text is about, by alias (with Turkish suffixes), handle and hashtag, context and vetoes."""
+"""Which tracked brands a text is about: aliases with Turkish endings, handles, hashtags, evidence, vetoes, queries."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+from classifiers.query import Query, Words, parse_query
 from classifiers.text import fold
+from store.errors import ConfigError
 from store.model import Brand
 
-# Suffixes that may follow an alias written without an apostrophe ("getirden", "turkcellde", "turkcellin"),
-# in their ASCII-folded forms (so "ı/i" and "u/ü" collapse), up to three in a row: plural; case endings
-# (accusative, dative, locative, ablative, genitive, instrumental); possessives and derivations ("turkcellim",
-# "turkcellli", "getirsiz"); relative "-ki" and the copula. After an apostrophe any letters are allowed: the
-# apostrophe itself says "proper noun + suffix". A closed list keeps "getirdi" (brought) from meaning Getir.
-_SUFFIXES = """
-    ler lar
-    yi yu i u ye ya e a de da te ta den dan ten tan nin nun in un le la yle yla ile ne na nde nda nden ndan ni nu
-    im um imiz umuz li lu ci cu siz suz lik luk
-    ki dir dur tir tur
-"""
-_SUFFIX_PARTS = _SUFFIXES.split()
-_SUFFIX = "(?:" + "|".join(sorted(_SUFFIX_PARTS, key=len, reverse=True)) + "){0,3}"
-_AFTER_APOSTROPHE = r"'[^\W\d_]*"
+# Relevance of a brand to a text, by the strongest evidence found; ``match`` keeps scores from MATCH_FROM up.
+SURE = 1.0  # an alias of an unambiguous brand, or one of the brand's handles or hashtags
+CONTEXT = 0.9  # an ambiguous alias and one of the brand's context words
+APOSTROPHE = 0.8  # "Getir'den": Turkish sets the ending of a proper noun, and only of one, off with an apostrophe
+CAPITALISED = 0.6  # "dün Getir ile": a capital where no sentence starts
+WEAK = 0.2  # an ambiguous alias and nothing else ("su getir"; "Getir" opening a sentence)
+MATCH_FROM = 0.5
+
+_ORIGINAL_WORD = re.compile(r"[^\W\d_]+(?:['’`´ʼ][^\W\d_]+)?")
+_SENTENCE_END = re.compile(r"[.!?…\n]")
 
 
-def _phrase(text: str) -> str:
-    """A folded phrase as a regex whose words may be separated by any run of whitespace."""
-    return r"\s+".join(re.escape(part) for part in fold(text).split())
+def _capitalised(text: str) -> str:
+    """The folded words of ``text`` written with a capital where no sentence starts, "|" for every other word.
 
-
-def _alias_pattern(aliases: Iterable[str]) -> re.Pattern[str] | None:
-    parts = sorted({_phrase(a) for a in aliases if a.strip()}, key=len, reverse=True)
-    if not parts:
-        return None
-    return re.compile(r"(?<!\w)(?:" + "|".join(parts) + r")(?:" + _AFTER_APOSTROPHE + "|" + _SUFFIX + r")(?!\w)")
-
-
-def _tag_pattern(handles: Iterable[str], hashtags: Iterable[str]) -> re.Pattern[str] | None:
-    tags = {"@" + fold(h).lstrip("@") for h in handles if h.strip("@ ")}
-    tags |= {"#" + fold(h).lstrip("#") for h in hashtags if h.strip("# ")}
-    if not tags:
-        return None
-    alternatives = "|".join(re.escape(t) for t in sorted(tags, key=len, reverse=True))
-    return re.compile(r"(?<![\w@#])(?:" + alternatives + r")(?!\w)")
-
-
-def _stem_pattern(words: Iterable[str]) -> re.Pattern[str] | None:
-    """Context words and exclude phrases match at the start of a word: "sipariş" also finds "siparişim"."""
-    parts = sorted({_phrase(w) for w in words if w.strip()}, key=len, reverse=True)
-    if not parts:
-        return None
-    return re.compile(r"(?<!\w)(?:" + "|".join(parts) + r")")
+    Empty when casing says nothing: a text in capitals, or one where most words are capitalised (a title).
+    """
+    if text.upper() == text:
+        return ""
+    out: list[str] = []
+    capitals = others = end = 0
+    for found in _ORIGINAL_WORD.finditer(text):
+        start, word = found.start(), found.group()
+        opens_sentence = not out or _SENTENCE_END.search(text, end, start) is not None
+        end = found.end()
+        if opens_sentence or text[start - 1 : start] in ("@", "#"):  # handles are someone's spelling, not casing
+            out.append("|")
+        elif word[0].isupper():
+            out.append(word)
+            capitals += 1
+        else:
+            out.append("|")
+            others += 1
+    return "" if capitals > max(1, others) else fold(" ".join(out))
 
 
 @dataclass(frozen=True)
 class _CompiledBrand:
     name: str
     ambiguous: bool
-    aliases: re.Pattern[str] | None
-    tags: re.Pattern[str] | None
-    context: re.Pattern[str] | None
-    exclude: re.Pattern[str] | None
+    aliases: Words
+    tags: Words
+    context: Words
+    exclude: Words
+    query: Query | None
 
 
 def _compile(brand: Brand) -> _CompiledBrand:
+    query = None
+    if brand.query.strip():
+        try:
+            query = parse_query(brand.query)
+        except ConfigError as exc:
+            raise ConfigError(f"brand {brand.name!r}: {exc}", key="brands[].query") from exc
+    tags = ["@" + h.strip().lstrip("@") for h in brand.handles if h.strip("@ ")]
+    tags += ["#" + h.strip().lstrip("#") for h in brand.hashtags if h.strip("# ")]
     return _CompiledBrand(
         name=brand.name,
         ambiguous=brand.ambiguous,
-        aliases=_alias_pattern(brand.aliases or (brand.name,)),
-        tags=_tag_pattern(brand.handles, brand.hashtags),
-        context=_stem_pattern(brand.context),
-        exclude=_stem_pattern(brand.exclude),
+        aliases=Words(brand.aliases or (brand.name,), strict=brand.ambiguous, glue=True),
+        tags=Words(tags, ending="none"),
+        context=Words(brand.context, ending="any"),  # word starts: "sipariş" also finds "siparişim"
+        exclude=Words(brand.exclude, ending="any"),
+        query=query,
     )
 
 
 class BrandMatcher:
     """Finds the brands a text names. Matching is case-, diacritic- and suffix-insensitive.
 
-    - an alias matches as whole words, optionally followed by a Turkish suffix, directly or after an apostrophe;
+    - an alias matches as whole words, the last one optionally followed by a Turkish ending: after an apostrophe
+      any ("Turkcell'den", "TURKCELL'İN", "Türk Telekom'a"), without one from a closed list of noun endings
+      ("turkcellden", "turk telekomdan", "turkcellci"); the words of a multi-word alias may also run together;
     - a handle (``@getir``) or hashtag (``#getir``) matches exactly, ignoring case;
-    - an ``ambiguous`` brand's aliases count only when one of its ``context`` words, handles or hashtags is there;
-    - any ``exclude`` phrase vetoes the brand for the whole text.
+    - an ``ambiguous`` brand's alias is an ordinary word too (Getir "bring", Şok "shock"): its endings must
+      follow its vowel harmony ("şoka", never "şoke"; verb forms like "getirdi" never match) and it counts only
+      with evidence: a handle or hashtag, a ``context`` word, an apostrophe ending ("Getir'den"), or, when
+      ``match`` sees the original text, a capital where no sentence starts ("dün Getir ile ..."). Without
+      evidence it is a candidate scored WEAK in ``match_scores`` and left out of ``match``;
+    - any ``exclude`` phrase vetoes the brand for the whole text;
+    - a ``query`` narrows, never widens: the brand still needs an alias, handle or hashtag, and the text must
+      also satisfy the query (``classifiers.query``). Words that should find the brand on their own belong in
+      ``aliases``.
 
-    ``match`` returns brand names in the order the brands were given.
+    ``match`` returns brand names in the order the brands were given. A bad query raises ``ConfigError``.
     """
 
     def __init__(self, brands: Sequence[Brand]) -> None:
         self._brands = tuple(_compile(b) for b in brands)
+        self._by_name = {b.name: b for b in self._brands}
 
     @property
     def names(self) -> tuple[str, ...]:
         return tuple(b.name for b in self._brands)
 
-    def match(self, text: str) -> tuple[str, ...]:
-        """Names of the brands ``text`` is about."""
-        return self.match_folded(fold(text))
+    def match(self, text: str, *, folded: str | None = None) -> tuple[str, ...]:
+        """Names of the brands ``text`` is about; pass ``folded`` (``fold(text)``) when it is already at hand."""
+        scores = self.match_scores(text, folded=folded)
+        return tuple(name for name, score in scores.items() if score >= MATCH_FROM)
+
+    def match_scores(self, text: str, *, folded: str | None = None) -> dict[str, float]:
+        """Every brand with an alias, handle or hashtag in ``text`` (and no veto), with its relevance in (0, 1]."""
+        return self._scores(fold(text) if folded is None else folded, text)
 
     def match_folded(self, folded: str) -> tuple[str, ...]:
-        """``match`` for a text already folded with ``classifiers.text.fold``."""
-        return tuple(b.name for b in self._brands if self._names(b, folded))
+        """``match`` for a text already folded with ``classifiers.text.fold``: casing cannot count as evidence."""
+        return tuple(name for name, score in self._scores(folded, None).items() if score >= MATCH_FROM)
 
     def vetoed(self, text: str, brand: str) -> bool:
-        """True when one of ``brand``'s exclude phrases is in ``text`` (unknown brands are never vetoed)."""
+        """True when ``brand`` has an exclude phrase in ``text`` or a query ``text`` fails (unknown brand: False)."""
         return self.vetoed_folded(fold(text), brand)
 
     def vetoed_folded(self, folded: str, brand: str) -> bool:
         """``vetoed`` for a text already folded with ``classifiers.text.fold``."""
-        return any(b.name == brand and b.exclude is not None and b.exclude.search(folded) for b in self._brands)
+        found = self._by_name.get(brand)
+        if found is None:
+            return False
+        return found.exclude.search(folded) or (found.query is not None and not found.query.matches(folded))
+
+    def _scores(self, folded: str, original: str | None) -> dict[str, float]:
+        scores: dict[str, float] = {}
+        for brand in self._brands:
+            score = self._score(brand, folded, original)
+            if score:
+                scores[brand.name] = score
+        return scores
 
     @staticmethod
-    def _names(brand: _CompiledBrand, folded: str) -> bool:
-        if brand.exclude is not None and brand.exclude.search(folded):
-            return False
-        tagged = brand.tags is not None and brand.tags.search(folded) is not None
-        if tagged:
-            return True
-        if brand.aliases is None or brand.aliases.search(folded) is None:
-            return False
-        if not brand.ambiguous:
-            return True
-        return brand.context is not None and brand.context.search(folded) is not None
+    def _score(brand: _CompiledBrand, folded: str, original: str | None) -> float:
+        tagged = brand.tags.search(folded)
+        if not tagged and not brand.aliases.search(folded):
+            return 0.0
+        if brand.exclude.search(folded):
+            return 0.0
+        if brand.query is not None and not brand.query.matches(folded):
+            return 0.0
+        if tagged or not brand.ambiguous:
+            return SURE
+        if brand.context.search(folded):
+            return CONTEXT
+        if any(brand.aliases.hits(folded)):
+            return APOSTROPHE
+        if original is not None and brand.aliases.search(_capitalised(original)):
+            return CAPITALISED
+        return WEAK

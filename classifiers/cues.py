@@ -1,32 +1,42 @@
-"""Keyword cues for topics, intents and urgency reasons (from data/cues.toml), matched on folded text."""
+"""Keyword cues matched on folded text: intents and urgency reasons (data/cues.toml), topics (data/taxonomy.toml)."""
 
 from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
+from typing import Any
 
 from classifiers.text import fold
 
-TOPICS = "topics"
 INTENTS = "intents"
 URGENCY = "urgency"
 
-# "3 kez aradım", "5. kez yazıyorum", "ikinci kez", "iki defa", "3 times", "5 gündür": two or more contacts,
-# or days of waiting. One contact ("1 kez", "bir kez") is not a repeat. The pattern starts with what it counts
-# (no look-behind) so the engine can skip ahead; the word-start check is done on each hit.
-_REPEATS = re.compile(
-    r"(?:(\d+)\.?|iki|uc|dort|bes|alti|yedi|sekiz|dokuz|on|birkac|bir suru|ikinci|ucuncu|dorduncu|besinci"
-    r"|kacinci)\s*(?:kez|kere|defa|sefer|times|gundur|haftadir|aydir)(?!\w)"
-)
 _WORD = re.compile(r"\w+")
+_STARS = re.compile(r"\*{2,}(?=\s|$)")
 
 
-def _phrase(cue: str) -> str:
+def check_cue(cue: object) -> str:
+    """The folded form of ``cue``, or ``ValueError`` saying why it cannot be a cue.
+
+    A cue is one or more words; each word starts with a letter or digit, and a trailing ``*`` makes it a stem.
+    """
+    if not isinstance(cue, str):
+        raise ValueError(f"cue {cue!r} is not a string")
+    folded = _STARS.sub("*", " ".join(fold(cue).split()))
+    if not folded:
+        raise ValueError("a cue cannot be empty")
+    for word in folded.split():
+        if _WORD.match(word) is None:
+            raise ValueError(f"cue {cue!r}: each word must start with a letter or digit ({word!r} does not)")
+    return folded
+
+
+def _phrase(folded: str) -> str:
     parts = []
-    for word in fold(cue).split():
+    for word in folded.split():
         stem = word.endswith("*")
         parts.append(re.escape(word.rstrip("*")) + (r"\w*" if stem else r"(?!\w)"))
     return r"\s+".join(parts)
@@ -62,14 +72,19 @@ class Cues:
         self._cache: dict[str, tuple[_Cue, ...]] = {}  # word -> its candidate cues; words repeat a lot
 
     def _add(self, table: str, label: str, cue: str) -> None:
-        folded = fold(cue)
-        first = _WORD.match(folded)
-        if first is None:
-            raise ValueError(f"cue {cue!r} in {table}.{label} must start with a letter or digit")
+        try:
+            folded = check_cue(cue)
+        except ValueError as exc:
+            raise ValueError(f"{table}.{label}: {exc}") from None
+        head = folded.split()[0]
+        first = _WORD.match(head)
+        if first is None:  # check_cue rules this out; kept so the types say so too
+            raise ValueError(f"{table}.{label}: cue {cue!r} must start with a letter or digit")
         key = first.group()
-        simple = " " not in folded and folded.rstrip("*") == key
-        entry = _Cue(table, label, len(folded), None if simple else re.compile(_phrase(cue)))
-        stem = folded.endswith("*") if simple else folded[first.end() : first.end() + 1] == "*"
+        # Only a first word that is all word characters plus a final "*" is a prefix; "s*ktir" is a literal.
+        stem = head == key + "*"
+        simple = " " not in folded and head in (key, key + "*")
+        entry = _Cue(table, label, len(folded), None if simple else re.compile(_phrase(folded)))
         (self._stems if stem else self._exact).setdefault(key, []).append(entry)
 
     def count(self, folded: str) -> dict[str, dict[str, int]]:
@@ -110,18 +125,12 @@ class Cues:
         return result
 
 
-def load_cues() -> Cues:
-    """The topic, intent and urgency cues of ``classifiers/data/cues.toml``."""
-    raw = tomllib.loads(resources.files("classifiers.data").joinpath("cues.toml").read_text(encoding="utf-8"))
-    return Cues({name: raw[name] for name in (TOPICS, INTENTS, URGENCY)})
+def read_data(name: str) -> dict[str, Any]:
+    """A TOML file of ``classifiers/data``, parsed."""
+    return tomllib.loads(resources.files("classifiers.data").joinpath(name).read_text(encoding="utf-8"))
 
 
-def repeated_contact(folded: str) -> bool:
-    """Numbers of contacts ("3 kez aradım") or days of waiting ("5 gündür") that say the customer tried before."""
-    for m in _REPEATS.finditer(folded):
-        before = folded[m.start() - 1] if m.start() else " "
-        if before.isalnum() or before in "._":
-            continue
-        if m.group(1) is None or int(m.group(1)) >= 2:
-            return True
-    return False
+def load_cues(tables: Sequence[str] = (INTENTS, URGENCY)) -> Cues:
+    """The intent and urgency cues of ``classifiers/data/cues.toml`` (or just the ``tables`` asked for)."""
+    raw = read_data("cues.toml")
+    return Cues({name: raw[name] for name in tables})

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from datetime import timedelta
 from typing import Protocol
 
+from classifiers.base import MentionContext
 from classifiers.matching import CustomerMatcher
 from store.model import Analysis, Mention, MentionStatus, RawMention
 from store.repository import UnitOfWork, drain
@@ -14,7 +16,28 @@ log = logging.getLogger(__name__)
 
 
 class TextAnalyzer(Protocol):
-    def analyze(self, text: str, *, brand_hint: str | None = None) -> Analysis: ...
+    def analyze(
+        self, text: str, *, brand_hint: str | None = None, context: MentionContext | None = None
+    ) -> Analysis: ...
+
+
+def followers_of(raw: RawMention) -> int | None:
+    """The author's follower count when the source put one in the payload (X: followers, Mastodon: ..._count)."""
+    for key in ("followers", "followers_count"):
+        value = raw.payload.get(key)
+        if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+            return value
+    return None
+
+
+def context_of(uow: UnitOfWork, mention: Mention, repeat_days: int) -> MentionContext:
+    """Reach and history of the mention's author, as the store knows them."""
+    since = (mention.raw.published_at or mention.raw.fetched_at) - timedelta(days=repeat_days)
+    return MentionContext(
+        followers=followers_of(mention.raw),
+        prior_contacts=uow.mentions.earlier_by_author(mention, since),
+        brand_hint=mention.raw.brand,
+    )
 
 
 def mention_text(raw: RawMention) -> str:
@@ -22,12 +45,15 @@ def mention_text(raw: RawMention) -> str:
     return f"{raw.title}\n\n{raw.text}" if raw.title else raw.text
 
 
-def analyze_pending(uow: UnitOfWork, analyzer: TextAnalyzer, *, limit: int | None = None) -> Counter[str]:
+def analyze_pending(
+    uow: UnitOfWork, analyzer: TextAnalyzer, *, limit: int | None = None, repeat_days: int = 14
+) -> Counter[str]:
     """Analyse NEW mentions; a mention the analyser fails on is marked FAILED with the reason."""
 
     def analyze_one(uow: UnitOfWork, mention: Mention, counts: Counter[str]) -> None:
         try:
-            analysis = analyzer.analyze(mention_text(mention.raw), brand_hint=mention.raw.brand)
+            context = context_of(uow, mention, repeat_days)
+            analysis = analyzer.analyze(mention_text(mention.raw), brand_hint=mention.raw.brand, context=context)
         except Exception as exc:  # one bad mention must not stop the batch: it is marked FAILED with the reason
             log.exception("analysis failed for mention %s", mention.id, extra={"mention_id": mention.id})
             uow.mentions.set_status(mention.id, MentionStatus.FAILED, f"analysis: {type(exc).__name__}: {exc}")

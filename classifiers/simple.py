@@ -7,33 +7,27 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, ClassVar
 
-from classifiers.base import register
+from classifiers.base import MentionContext, register
 from classifiers.brands import BrandMatcher
-from classifiers.cues import INTENTS, TOPICS, URGENCY, load_cues, repeated_contact
+from classifiers.cues import INTENTS, load_cues
 from classifiers.language import detect_language
 from classifiers.lexicon import Lexicon
 from classifiers.pii import find_pii, mask
 from classifiers.text import fold
-from store.model import Analysis, Brand, Label, Urgency
+from classifiers.topics import Taxonomy, load_taxonomy
+from classifiers.urgency import assess_urgency
+from store.model import Analysis, Brand, Label
 
 if TYPE_CHECKING:
     from spacy.language import Language
+
+    from config.settings import Settings
 
 # Thresholds chosen on a development split of the Turkcell tweets (see tests/unit/test_simple_on_shared_data.py):
 # complaints are the costly miss, so any net negative cue counts, while praise needs a little more.
 NEGATIVE_BELOW = 0.0
 POSITIVE_FROM = 0.3
-# Weight of each urgency reason; the sum picks the level (0 low, 1 medium, 2 high, 3 or more critical).
-URGENCY_WEIGHTS: dict[str, int] = {
-    "safety": 3,
-    "fraud": 3,
-    "money_loss": 2,
-    "legal_threat": 2,
-    "public_threat": 2,
-    "churn_threat": 1,
-    "repeated_contact": 1,
-}
-LEVELS = ("low", "medium", "high", "critical")
+NEEDS_REPLY = frozenset({"complaint", "question", "sales"})
 _LINK = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
 _GLUED = re.compile(r"([!?.,;:)])(?=[^\W\d_])")  # "düştü!Beter" -> "düştü! Beter"; "4.5G" stays
 
@@ -63,18 +57,31 @@ _PIPELINES = _BlankPipelines()
 
 @register
 class SimpleAnalyzer:
-    """Lexicon sentiment, keyword intents/topics/urgency, rule brand matching and validated PII.
+    """Lexicon sentiment, keyword intents, taxonomy topics, rule urgency, brand matching and validated PII.
 
     Scores are heuristic confidences in [0, 1], not calibrated probabilities.
     """
 
     name: ClassVar[str] = "simple"
-    version: ClassVar[str] = "simple/1"
+    version: ClassVar[str] = "simple/2"
 
-    def __init__(self, brands: Sequence[Brand]) -> None:
+    def __init__(
+        self, brands: Sequence[Brand], *, taxonomy: Taxonomy | None = None, reach_followers: int = 10_000
+    ) -> None:
         self._brands = BrandMatcher(brands)
         self._lexicon = Lexicon.load()
-        self._cues = load_cues()
+        self._cues = load_cues((INTENTS,))
+        self.taxonomy = taxonomy or load_taxonomy()
+        self.reach_followers = reach_followers
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SimpleAnalyzer:
+        a = settings.analysis
+        return cls(
+            settings.brand_models(),
+            taxonomy=load_taxonomy(a.taxonomies, a.topics),
+            reach_followers=a.reach_followers,
+        )
 
     def tokens(self, text: str, lang: str = "tr") -> list[str]:
         """Folded word tokens of ``text`` from spaCy's rule tokenizer (punctuation, spaces and links dropped)."""
@@ -85,23 +92,33 @@ class SimpleAnalyzer:
         doc = _PIPELINES("en" if lang == "en" else "tr").make_doc(spaced)
         return [t.text for t in doc if not (t.is_punct or t.is_space or t.like_url)]
 
-    def analyze(self, text: str, *, brand_hint: str | None = None) -> Analysis:
+    def analyze(self, text: str, *, brand_hint: str | None = None, context: MentionContext | None = None) -> Analysis:
         text = text or ""
+        context = context or MentionContext()
         lang = detect_language(text)
         folded = fold(text)
         pii = find_pii(text)
         sentiment = self._sentiment(text, folded, lang)
-        cues = self._cues.count(folded)
+        intent = self._intent(self._cues.count(folded)[INTENTS], text, sentiment)
+        urgency = assess_urgency(
+            folded,
+            text,
+            negative=_negative(sentiment),
+            followers=context.followers,
+            prior_contacts=context.prior_contacts,
+            reach_followers=self.reach_followers,
+        )
         return Analysis(
             lang=lang,
-            brands=self._brand_names(folded, brand_hint),
+            brands=self._brand_names(folded, brand_hint or context.brand_hint),
             sentiment=sentiment,
-            intent=self._intent(cues[INTENTS], text, sentiment),
-            topics=self._topic_labels(cues[TOPICS]),
-            urgency=self._urgency_of(cues[URGENCY], folded),
+            intent=intent,
+            topics=self._topic_labels(self.taxonomy.rule_scores(folded)),
+            urgency=urgency,
             pii=pii,
             masked_text=mask(text, pii),
             analyzer=self.version,
+            needs_reply=intent.label in NEEDS_REPLY,
         )
 
     def sentiment(self, text: str, lang: str = "tr") -> Label:
@@ -126,11 +143,11 @@ class SimpleAnalyzer:
     def _intent(found: dict[str, int], text: str, sentiment: Label) -> Label:
         votes: dict[str, float] = {label: float(n) for label, n in found.items()}
         if "?" in text:
-            votes["information_request"] = votes.get("information_request", 0.0) + 0.8
+            votes["question"] = votes.get("question", 0.0) + 0.8
         if sentiment.label == "negative":
             votes["complaint"] = votes.get("complaint", 0.0) + 2.0 * sentiment.score
         elif sentiment.label == "positive":
-            votes["thanks"] = votes.get("thanks", 0.0) + sentiment.score
+            votes["praise"] = votes.get("praise", 0.0) + sentiment.score
         best = max(votes, key=lambda k: (votes[k], k == "complaint"), default=None)
         if best is None or votes[best] < 0.5:
             return Label("other", 0.5)
@@ -142,14 +159,10 @@ class SimpleAnalyzer:
         ranked = sorted(found.items(), key=lambda item: (-item[1], item[0]))
         return tuple(Label(label, round(min(1.0, 0.4 + 0.2 * n), 3)) for label, n in ranked)
 
-    @staticmethod
-    def _urgency_of(found: dict[str, int], folded: str) -> Urgency:
-        reasons = set(found)
-        if repeated_contact(folded):
-            reasons.add("repeated_contact")
-        ordered = tuple(r for r in URGENCY_WEIGHTS if r in reasons)
-        total = sum(URGENCY_WEIGHTS[r] for r in ordered)
-        return Urgency(LEVELS[min(total, len(LEVELS) - 1)], ordered)
+
+def _negative(sentiment: Label) -> float:
+    """The lexicon's label as a rough probability of "negative", which is what urgency asks for."""
+    return sentiment.score if sentiment.label == "negative" else (1.0 - sentiment.score) / 2.0
 
 
 def _confidence(score: float) -> float:

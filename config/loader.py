@@ -193,6 +193,10 @@ def _check(settings: Settings, source: str) -> None:
                     f"expected a hashtag starting with #, got {tag!r}", source=source, key=f"{key}.hashtags[{j}]"
                 )
     _check_sources(settings, source)
+    if settings.analysis.reach_followers < 1:
+        raise ConfigError("expected at least 1", source=source, key="analysis.reach_followers")
+    if settings.analysis.repeat_days < 0:
+        raise ConfigError("expected 0 or more days", source=source, key="analysis.repeat_days")
     if settings.schedule.every_minutes < 1:
         raise ConfigError("expected at least 1", source=source, key="schedule.every_minutes")
     if settings.log.level.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:

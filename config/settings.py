@@ -30,10 +30,17 @@ class BrandSettings:
     aliases: tuple[str, ...] = doc("How people write the brand's name.", factory=tuple)
     handles: tuple[str, ...] = doc('The brand\'s own social handles, like "@getir".', factory=tuple)
     hashtags: tuple[str, ...] = doc('Hashtags that mean the brand, like "#getir".', factory=tuple)
-    ambiguous: bool = doc("The alias is also an ordinary word; it counts only next to a context word.", default=False)
+    ambiguous: bool = doc(
+        "The alias is also an ordinary word; it counts only with evidence: a context word, a handle or hashtag,"
+        " an apostrophe ending (Getir'den) or a capital mid-sentence.",
+        default=False,
+    )
     context: tuple[str, ...] = doc("Words that make an ambiguous alias mean the brand.", factory=tuple)
     exclude: tuple[str, ...] = doc('Phrases that veto a mention ("getir götür").', factory=tuple)
     competitor: bool = doc("Tracked for share of voice; never ticketed or alerted.", default=False)
+    query: str = doc(
+        'Optional Boolean query a mention must also satisfy: AND, OR, NOT, parentheses, "quoted phrases".', default=""
+    )
 
     def to_brand(self) -> Brand:
         return Brand(
@@ -45,6 +52,7 @@ class BrandSettings:
             context=self.context,
             exclude=self.exclude,
             competitor=self.competitor,
+            query=self.query,
         )
 
 
@@ -149,6 +157,30 @@ class CustomersSettings:
 
 
 @dataclass(frozen=True)
+class AnalysisSettings:
+    analyzer: str = doc(
+        'Which analyser tags mentions: "kulak" (trained spaCy pipeline) or "simple" (rules).', default="kulak"
+    )
+    taxonomies: tuple[str, ...] = doc(
+        'Built-in topic sets to use: any of "common", "telecom", "ecommerce", "banking".',
+        factory=lambda: ("common", "telecom", "ecommerce", "banking"),
+    )
+    topics: dict[str, tuple[str, ...]] = doc(
+        'Your own topics or extra cues for built-in ones: label = ["cue", "stem*"] (folded, "*" ends a stem).',
+        factory=dict,
+    )
+    models: str | None = doc(
+        "Directory of models you trained with `kulak train` (sentiment/, intent/, topic/); shipped ones otherwise."
+    )
+    reach_followers: int = doc(
+        "An author with at least this many followers raises urgency (reason high_reach).", default=10000
+    )
+    repeat_days: int = doc(
+        "Earlier mentions by the same author within this many days count as repeated contact.", default=14
+    )
+
+
+@dataclass(frozen=True)
 class ScheduleSettings:
     every_minutes: int = doc("`kulak serve` runs the whole pipeline this often.", default=15)
 
@@ -168,6 +200,7 @@ class Settings:
     slack: SlackSettings = doc("Slack alerts.", factory=SlackSettings)
     tickets: TicketSettings = doc("Which mentions open tickets and where they go.", factory=TicketSettings)
     customers: CustomersSettings = doc("Customer records to match mentions against.", factory=CustomersSettings)
+    analysis: AnalysisSettings = doc("How mentions are analysed.", factory=AnalysisSettings)
     schedule: ScheduleSettings = doc("The built-in scheduler.", factory=ScheduleSettings)
     log: LogSettings = doc("Logging.", factory=LogSettings)
     path: str | None = field(default=None, metadata={"doc": "", "internal": True})

@@ -10,7 +10,7 @@ from store.model import Analysis, Brand, Mention, Ticket
 if TYPE_CHECKING:
     from config.settings import Settings
 
-PRIORITY_BY_URGENCY = {"critical": "urgent", "high": "high", "medium": "normal", "low": "low"}
+PRIORITY_BY_URGENCY = {"critical": "urgent", "high": "high", "normal": "normal", "low": "low"}
 SUMMARY_CHARS = 160
 
 

@@ -5,15 +5,15 @@ from __future__ import annotations
 import json
 from typing import Any, TextIO
 
-from classifiers.base import analyzer_class
 from config.settings import Settings
+from scheduler.bootstrap import build_analyzer
 
 MAX_TEXT = 100_000
 
 
 def analyze_stream(settings: Settings, lines: TextIO, out: TextIO) -> int:
     """Analyse each non-blank line; returns how many lines were not valid input."""
-    analyzer = analyzer_class("simple")(settings.brand_models())
+    analyzer = build_analyzer(settings)
     bad = 0
     for number, line in enumerate(lines, start=1):
         if not line.strip():

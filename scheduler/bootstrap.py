@@ -84,6 +84,14 @@ def build_alerters(settings: Settings, stream: IO[str] | None = None, *, ops: bo
     return [alerter]
 
 
+def build_analyzer(settings: Settings) -> TextAnalyzer:
+    """The analyser ``analysis.analyzer`` names, built from the settings (brands, taxonomy, models)."""
+    cls = analyzer_class(settings.analysis.analyzer)
+    from_settings = getattr(cls, "from_settings", None)
+    analyzer: TextAnalyzer = from_settings(settings) if from_settings is not None else cls(settings.brand_models())
+    return analyzer
+
+
 def bootstrap(
     settings: Settings,
     *,
@@ -93,17 +101,17 @@ def bootstrap(
     ops_alerters: list[Alerter] | None = None,
     stream: IO[str] | None = None,
     migrate: bool = True,
+    analyzer: TextAnalyzer | None = None,
 ) -> App:
     engine = engine or db.make_engine(settings.database_url)
     if migrate:
         db.upgrade(engine)
-    brands = settings.brand_models()
     return App(
         settings=settings,
         engine=engine,
         uow=SqlAlchemyUnitOfWork(engine),
         sources=build_sources(settings) if sources is None else sources,
-        analyzer=analyzer_class("simple")(brands),
+        analyzer=build_analyzer(settings) if analyzer is None else analyzer,
         matcher=CustomerMatcher(),
         router=TicketRouter.from_settings(settings),
         alerters=build_alerters(settings, stream) if alerters is None else alerters,

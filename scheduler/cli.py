@@ -1,4 +1,4 @@
-"""The `kulak` command line: init, doctor, db upgrade, demo, crawl, run, serve, analyze."""
+"""The `kulak` command line: init, doctor, db upgrade, demo, crawl, run, serve, analyze, train, eval."""
 
 from __future__ import annotations
 
@@ -207,6 +207,32 @@ def analyze(
     if bad:
         typer.echo(f'{bad} input line(s) were not valid; see their "error" fields', err=True)
         raise typer.Exit(1)
+
+
+@app.command("train")
+def train_cmd(
+    task: Annotated[str, typer.Argument(help="sentiment, intent or topic.")],
+    data: Annotated[Path, typer.Option("--data", help="CSV with columns text,label.")],
+    out: Annotated[Path, typer.Option("--out", help="Directory to write the model to.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as one JSON object.")] = False,
+) -> None:
+    """Train a model from a labelled CSV (topics: several labels split by "|")."""
+    from scheduler.modelling import train_command
+
+    train_command(task, data, out, sys.stdout, as_json=as_json)
+
+
+@app.command("eval")
+def eval_cmd(
+    task: Annotated[str, typer.Argument(help="sentiment, intent or topic.")],
+    data: Annotated[Path, typer.Option("--data", help="CSV with columns text,label.")],
+    model: Annotated[Path | None, typer.Option("--model", help="Model directory (default: the shipped one).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Measure a model on a labelled CSV: accuracy, macro-F1, per-label figures, docs/second."""
+    from scheduler.modelling import eval_command
+
+    eval_command(task, data, model, sys.stdout, as_json=as_json)
 
 
 def main() -> None:

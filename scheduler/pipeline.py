@@ -88,7 +88,7 @@ def run_once(app: App, *, force: bool = False) -> RunReport:
     customers = sync_reference_data(app)
     crawl = crawl_all(app.uow, app.sources, app.settings.brand_models(), only_due=not force)
     report = RunReport(crawl=crawl, customers=customers)
-    report.analyzed = analyze_pending(app.uow, app.analyzer)
+    report.analyzed = analyze_pending(app.uow, app.analyzer, repeat_days=app.settings.analysis.repeat_days)
     report.matched = match_pending(app.uow, app.matcher)
     report.routed = route_pending(app.uow, app.router, app.alerters)
     report.problems = check_sources(app)

@@ -44,6 +44,7 @@ class Brand:
     context: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     competitor: bool = False
+    query: str = ""  # optional Boolean query (AND, OR, NOT, parentheses, "phrases") a mention must satisfy
 
 
 def content_hash(title: str, text: str) -> str:
@@ -109,7 +110,7 @@ class Label:
 
 @dataclass(frozen=True)
 class Urgency:
-    level: str  # low | medium | high | critical
+    level: str  # low | normal | high | critical
     reasons: tuple[str, ...] = ()
 
 
@@ -133,6 +134,7 @@ class Analysis:
     pii: tuple[PiiSpan, ...]
     masked_text: str
     analyzer: str
+    needs_reply: bool = False  # a complaint, question or sales lead the care team should answer
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -145,6 +147,7 @@ class Analysis:
             "pii": [{"type": p.type, "start": p.start, "end": p.end} for p in self.pii],
             "masked_text": self.masked_text,
             "analyzer": self.analyzer,
+            "needs_reply": self.needs_reply,
         }
 
     @classmethod
@@ -159,6 +162,7 @@ class Analysis:
             pii=tuple(PiiSpan(**p) for p in data["pii"]),
             masked_text=data["masked_text"],
             analyzer=data["analyzer"],
+            needs_reply=bool(data.get("needs_reply", False)),
         )
 
 

@@ -49,6 +49,10 @@ class MentionRepository(abc.ABC):
     @abc.abstractmethod
     def count_by_status(self) -> dict[str, int]: ...
 
+    @abc.abstractmethod
+    def earlier_by_author(self, mention: Mention, since: datetime) -> int:
+        """How many mentions the same author made on the same source before ``mention``, from ``since`` on."""
+
 
 class AnalysisRepository(abc.ABC):
     @abc.abstractmethod

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -99,6 +100,18 @@ class SqlAlchemyMentionRepository(repo.MentionRepository):
     def count_by_status(self) -> dict[str, int]:
         rows = self.session.execute(select(MentionRow.status, func.count()).group_by(MentionRow.status))
         return {status: int(n) for status, n in rows}
+
+    def earlier_by_author(self, mention: Mention, since: datetime) -> int:
+        if not mention.raw.author_handle:
+            return 0
+        when = func.coalesce(MentionRow.published_at, MentionRow.fetched_at)
+        query = select(func.count()).where(
+            MentionRow.source == mention.raw.source,
+            MentionRow.author_handle == mention.raw.author_handle,
+            MentionRow.id < mention.id,
+            when >= since,
+        )
+        return int(self.session.scalar(query) or 0)
 
 
 class SqlAlchemyAnalysisRepository(repo.AnalysisRepository):

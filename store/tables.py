@@ -75,6 +75,7 @@ class MentionRow(Base):
         Index("ix_mentions_status", "status"),
         Index("ix_mentions_content_hash", "content_hash"),
         Index("ix_mentions_brand_published", "brand", "published_at"),
+        Index("ix_mentions_source_author", "source", "author_handle"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     source: Mapped[str] = mapped_column(String(100))

@@ -36,7 +36,7 @@ def make_case() -> CaseView:
         sentiment=Label("negative", 0.88),
         intent=Label("complaint", 0.9),
         topics=(Label("billing", 0.8),),
-        urgency=Urgency("medium"),
+        urgency=Urgency("normal"),
         pii=(),
         masked_text="Faturam iki kez kesildi, kartım [KART] <!channel>",
         analyzer="test",

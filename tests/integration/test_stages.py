@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
+from classifiers.base import MentionContext
 from classifiers.job import analyze_pending, match_pending
 from classifiers.matching import CustomerMatcher
 from config.loader import load_settings
@@ -30,7 +31,7 @@ NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 class ScriptedAnalyzer:
     """Analyses by keyword so each test controls the labels; raises on the word 'BOOM'."""
 
-    def analyze(self, text: str, *, brand_hint: str | None = None) -> Analysis:
+    def analyze(self, text: str, *, brand_hint: str | None = None, context: MentionContext | None = None) -> Analysis:
         if "BOOM" in text:
             raise ValueError("tokeniser blew up")
         label = "positive" if "teşekkür" in text else "negative"

@@ -159,3 +159,90 @@ def test_nothing_to_find() -> None:
     assert find_pii("") == ()
     assert find_pii("😡😡") == ()
     assert mask("", ()) == ""
+
+
+VALID_TCKN_3 = "24680135784"
+TROY_CARD = "9792 0000 0000 0003"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (f"TC kimlik numaram {VALID_TCKN_3}, yardım edin", [("tckn", VALID_TCKN_3)]),
+        (f"TC{VALID_TCKN_3} ile başvurdum", [("tckn", VALID_TCKN_3)]),
+        (f"sipariş no 123, TC {VALID_TCKN_3}", [("tckn", VALID_TCKN_3)]),  # the label is for the other number
+        ("IBAN: DE89 3704 0044 0532 0130 00 hesabına", [("iban", "DE89 3704 0044 0532 0130 00")]),
+        ("GB82WEST12345698765432 numaralı hesaba", [("iban", "GB82WEST12345698765432")]),
+        ("NL91 ABNA 0417 1643 00 hesabı", [("iban", "NL91 ABNA 0417 1643 00")]),
+        ("IBAN'ım TR12 0006 4000 **** **** 1234, iade yapın", [("iban", "TR12 0006 4000 **** **** 1234")]),
+        (f"Troy kartım {TROY_CARD} bloke oldu", [("card", TROY_CARD)]),
+        ("kart no 6011-1111-1111-1117", [("card", "6011-1111-1111-1117")]),
+        ("Amex 378282246310005 ile ödedim", [("card", "378282246310005")]),
+        ("+44 7700 900123 numaramdan yazıyorum", [("phone", "+44 7700 900123")]),
+        ("(0216) 345 67 89 ev telefonum", [("phone", "(0216) 345 67 89")]),
+        ("0090 532 123 45 67 arayın", [("phone", "0090 532 123 45 67")]),
+        ("kargocu 0532 123 45 67 numarasından aradı", [("phone", "0532 123 45 67")]),
+        ("kartımın sonu 8233, aidat iade edilsin", [("card_last4", "8233")]),
+        ("sonu 8233 olan kartımdan", [("card_last4", "8233")]),
+        ("kartım 8233 ile bitmektedir", [("card_last4", "8233")]),
+        ("MEHMET.OZ@ORNEK.COM.TR adresine yazın", [("email", "MEHMET.OZ@ORNEK.COM.TR")]),
+    ],
+)
+def test_valid_identifiers_are_found(text: str, expected: list[tuple[str, str]]) -> None:
+    assert found(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "sipariş no 123456789012",
+        "sipariş no: 4111111111111111",  # passes Luhn, but it is labelled an order number
+        f"SİPARİŞ NUMARAM {VALID_TCKN}",  # passes the TCKN checks, but it is an order number
+        "takip numarası 5321234567",
+        "kargo takip no 378282246310005",
+        "order #5555555555554444",
+        "IMEI 356938035643809",  # IMEIs use Luhn too
+        "ref 5555555555554444",
+        "1.250,00 TL ödedim",
+        "34.000 TL çekildi, 1.530.000 TL değil",
+        "12.03.2024 tarihinde",
+        "2024-03-12 14:30 itibarıyla",
+        "saat 09:45'te aradım, 05.03.2024",
+        "1234567812345670",  # passes Luhn, but no card starts with 1
+        "4111111111111112",  # Luhn off by one
+        "24680135785",  # TCKN off by one
+        "TR34 0006 1005 1978 6457 8413 26",  # IBAN check digits wrong
+        "DE89 3704 0044 0532 0130 01",
+        "0850 222 05 32 çağrı merkezi",  # call-centre numbers belong to companies
+        "444 0 532 arayın",
+        "0800 211 00 00 ücretsiz hat",
+        "yıl sonu 2025 kampanyası",
+        "+5 puan kazandım, +3 GB hediye",
+        "TR34 plakalı araç 1000 km yaptı",
+        "Mavi Kargo gönderi kodu 1234567890123 ve @kuzeytelekom",
+    ],
+)
+def test_look_alikes_stay(text: str) -> None:
+    assert find_pii(text) == ()
+    assert mask_pii(text) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        (f"TC {VALID_TCKN_3} idi", "TC [TCKN] idi"),
+        ("iban DE89370400440532013000.", "iban [IBAN]."),
+        (f"Troy {TROY_CARD} kartım", "Troy [KART] kartım"),
+        ("tel +44 7700 900123, e-posta a.b@ornek.de", "tel [TELEFON], e-posta [E-POSTA]"),
+        ("ev (0216) 345 67 89", "ev [TELEFON]"),
+        ("kartımın sonu 8233 olup", "kartımın sonu [KART] olup"),
+    ],
+)
+def test_masked_text_reads_well_and_keeps_no_digit_of_the_identifier(text: str, masked: str) -> None:
+    assert mask_pii(text) == masked
+    assert not re.search(r"\d", masked)
+
+
+def test_pii_search_survives_odd_input() -> None:
+    for text in ["\x00" * 10, "1" * 50_000, "@" * 1000, "+" + "9" * 40, "TR" + "0" * 500, "sonu " * 5000]:
+        assert all(0 <= s.start < s.end <= len(text) for s in find_pii(text))

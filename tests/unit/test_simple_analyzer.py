@@ -6,9 +6,11 @@ import re
 
 import pytest
 
-from classifiers.base import ANALYZERS, analyzer_class
+from classifiers.base import ANALYZERS, MentionContext, analyzer_class
 from classifiers.lexicon import parse
 from classifiers.simple import SimpleAnalyzer, _BlankPipelines
+from classifiers.topics import load_taxonomy
+from config.settings import AnalysisSettings, Settings
 from store.errors import ConfigError
 from store.model import Analysis, Brand
 
@@ -77,23 +79,26 @@ def test_sentiment_score_is_a_confidence(analyzer: SimpleAnalyzer) -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("Çok teşekkürler, sorunumu hemen çözdünüz", "thanks"),
-        ("Thank you so much for the quick help", "thanks"),
+        ("Çok teşekkürler, sorunumu hemen çözdünüz", "praise"),
+        ("Thank you so much for the quick help", "praise"),
         ("Paketim üç gündür gelmedi, rezalet!", "complaint"),
         ("Neden internetim sürekli kesiliyor? Bıktım artık", "complaint"),
-        ("Faturamı nereden görebilirim?", "information_request"),
-        ("Kartımın limitini nasıl artırabilirim?", "information_request"),
+        ("Faturamı nereden görebilirim?", "question"),
+        ("Kartımın limitini nasıl artırabilirim?", "question"),
         ("Uygulamaya karanlık mod eklense çok iyi olur", "suggestion"),
         ("Önerim şu: kampanyalar SMS ile de duyurulmalı", "suggestion"),
         ("Yeni hat almak istiyorum", "sales"),
         ("Fiber internete geçmek istiyorum, fiyatı ne kadar?", "sales"),
+        ("Kuzey Telekom'a geçmek istiyorum, hangi tarifeyi önerirsiniz", "sales"),
+        ("Uygulamaya fatura hatırlatıcı özelliği eklerseniz çok iyi olur", "suggestion"),
         ("Yarın görüşürüz", "other"),
     ],
 )
 def test_intent(analyzer: SimpleAnalyzer, text: str, expected: str) -> None:
-    intent = analyzer.analyze(text).intent
-    assert intent.label == expected
-    assert 0.0 <= intent.score <= 1.0
+    result = analyzer.analyze(text)
+    assert result.intent.label == expected
+    assert 0.0 <= result.intent.score <= 1.0
+    assert result.needs_reply is (expected in {"complaint", "question", "sales"})
 
 
 @pytest.mark.parametrize(
@@ -106,7 +111,10 @@ def test_intent(analyzer: SimpleAnalyzer, text: str, expected: str) -> None:
         ("Müşteri hizmetlerine bir türlü ulaşamıyorum", "customer_service"),
         ("Ürünü iade ettim ama para iadesi yapılmadı", "refund"),
         ("Kredi kartımın aidatı neden bu kadar yüksek", "card"),
-        ("Şifremi kimse bilmiyor ama hesabım ele geçirildi", "account_security"),
+        ("Şifremi kimse bilmiyor ama hesabım ele geçirildi", "fraud_security"),
+        ("Şifremi unuttum, doğrulama kodu da gelmiyor", "account_access"),
+        ("Siparişim eksik geldi, satıcı cevap vermiyor", "order"),
+        ("Kartımı ATM yuttu", "atm"),
         ("Tarifeme yine zam gelmiş, çok pahalı", "pricing"),
         ("Aboneliğimi iptal etmek istiyorum, cayma bedeli istiyorlar", "cancellation"),
         ("My card was declined at the store", "card"),
@@ -122,21 +130,30 @@ def test_no_topic_in_small_talk(analyzer: SimpleAnalyzer) -> None:
     assert analyzer.analyze("Günaydın, iyi hafta sonları").topics == ()
 
 
+def test_topics_come_from_the_configured_taxonomy() -> None:
+    banking_only = SimpleAnalyzer(BRANDS, taxonomy=load_taxonomy(["banking"], {"kargo_gecikme": ["kargom gelmedi"]}))
+    labels = [t.label for t in banking_only.analyze("Kargom gelmedi, kredi kartıma da fazladan ücret yansımış").topics]
+    assert labels == ["card", "kargo_gecikme"]  # no billing (a common topic) nor delivery (e-commerce)
+
+
 @pytest.mark.parametrize(
     ("text", "level", "reasons"),
     [
         ("Merhaba, faturamı görebilir miyim?", "low", ()),
-        ("3 kez aradım kimse dönmedi", "medium", ("repeated_contact",)),
-        ("Defalarca yazdım, cevap yok", "medium", ("repeated_contact",)),
-        ("Numaramı başka operatöre taşıyacağım", "medium", ("churn_threat",)),
-        ("Aboneliğimi iptal etmek istiyorum", "medium", ("churn_threat",)),
-        ("Avukatıma danıştım, tüketici hakem heyetine başvuracağım", "high", ("legal_threat",)),
-        ("BTK'ya şikayet edeceğim", "high", ("legal_threat",)),
-        ("Bu konuyu sosyal medyada paylaşacağım, haber yapacağım", "high", ("public_threat",)),
+        ("Harika bir hizmet, çok teşekkürler", "low", ()),
+        ("Berbat bir hizmet, hiç memnun değilim", "normal", ()),  # negative with no reason
+        ("3 kez aradım kimse dönmedi", "normal", ("repeated_contact",)),
+        ("Defalarca yazdım, cevap yok", "normal", ("repeated_contact",)),
+        ("Numaramı başka operatöre taşıyacağım", "normal", ("churn_threat",)),
+        ("Aboneliğimi iptal etmek istiyorum", "normal", ("churn_threat",)),
+        ("Avukatıma danıştım, tüketici hakem heyetine başvuracağım", "high", ("legal_threat", "regulator")),
+        ("BTK'ya şikayet edeceğim", "high", ("regulator",)),
+        ("Bu konuyu sosyal medyada paylaşacağım, haber yapacağım", "normal", ("public_threat",)),
+        ("Rezalet bir hizmet, sosyal medyada paylaşacağım", "high", ("public_threat",)),
         ("Param gitti, iade edilmedi", "high", ("money_loss",)),
         ("Kartımdan izinsiz para çekildi, dolandırıldım", "critical", ("fraud", "money_loss")),
         ("Şarj aleti yangın çıkardı", "critical", ("safety",)),
-        ("5 kez aradım, savcılığa suç duyurusunda bulunacağım", "critical", ("legal_threat", "repeated_contact")),
+        ("5 kez aradım, savcılığa suç duyurusunda bulunacağım", "high", ("legal_threat", "repeated_contact")),
         ("I will sue you, my lawyer is ready", "high", ("legal_threat",)),
     ],
 )
@@ -147,6 +164,31 @@ def test_urgency(analyzer: SimpleAnalyzer, text: str, level: str, reasons: tuple
 
 def test_one_contact_or_a_cancelled_order_is_not_urgent(analyzer: SimpleAnalyzer) -> None:
     assert analyzer.analyze("1 kez aradım, siparişim iptal edildi").urgency.reasons == ()
+
+
+def test_urgency_reads_the_authors_reach_and_history(analyzer: SimpleAnalyzer) -> None:
+    text = "İnternetim yine gitti, çok kötü"
+    assert analyzer.analyze(text).urgency.level == "normal"
+    loud = analyzer.analyze(text, context=MentionContext(followers=50_000)).urgency
+    assert (loud.level, loud.reasons) == ("high", ("high_reach",))
+    again = analyzer.analyze(text, context=MentionContext(prior_contacts=3)).urgency
+    assert again.reasons == ("repeated_contact",)
+    small = SimpleAnalyzer(BRANDS, reach_followers=100).analyze(text, context=MentionContext(followers=150))
+    assert small.urgency.reasons == ("high_reach",)
+
+
+def test_context_brand_hint_is_used_when_no_hint_is_given(analyzer: SimpleAnalyzer) -> None:
+    complaint = "Siparişim iki saattir gelmedi"
+    assert analyzer.analyze(complaint, context=MentionContext(brand_hint="Getir")).brands == ("Getir",)
+
+
+def test_from_settings_takes_the_taxonomy_and_reach() -> None:
+    settings = Settings(analysis=AnalysisSettings(taxonomies=("telecom",), topics={"bip": ["bip*"]}, reach_followers=5))
+    analyzer = SimpleAnalyzer.from_settings(settings)
+    assert analyzer.taxonomy.labels == ("network", "line", "bip")
+    assert analyzer.reach_followers == 5
+    with pytest.raises(ConfigError, match=r"analysis\.taxonomies"):
+        SimpleAnalyzer.from_settings(Settings(analysis=AnalysisSettings(taxonomies=("retail",))))
 
 
 def test_brands_and_brand_hint(analyzer: SimpleAnalyzer) -> None:
@@ -177,9 +219,9 @@ ODD_TEXTS = ["", " ", "\n\t", "😡", "😡😡😡", "👍🏽", "?!", "12345",
 def test_never_raises_and_returns_a_whole_analysis(analyzer: SimpleAnalyzer, text: str) -> None:
     result = analyzer.analyze(text)
     assert isinstance(result, Analysis)
-    assert result.analyzer == "simple/1"
+    assert result.analyzer == "simple/2"
     assert result.sentiment.label in {"negative", "neutral", "positive"}
-    assert result.urgency.level in {"low", "medium", "high", "critical"}
+    assert result.urgency.level in {"low", "normal", "high", "critical"}
     assert 0.0 <= result.sentiment.score <= 1.0
     assert Analysis.from_json(result.to_json()) == result
 
@@ -187,7 +229,7 @@ def test_never_raises_and_returns_a_whole_analysis(analyzer: SimpleAnalyzer, tex
 def test_emoji_only_text_carries_sentiment(analyzer: SimpleAnalyzer) -> None:
     assert analyzer.analyze("😡😡").sentiment.label == "negative"
     assert analyzer.analyze("👍😊").sentiment.label == "positive"
-    assert analyzer.analyze("😡😡").lang == "und"
+    assert analyzer.analyze("😡😡").lang == "other"
 
 
 def test_language(analyzer: SimpleAnalyzer) -> None:

@@ -1,0 +1,130 @@
+"""The n-gram features every trained model reads, computed the same way when training and when analysing.
+
+A text is read in its normalised form (``classifiers.normalize``): casefolded, ASCII-folded, links, handles and
+digits replaced. Two blocks of features come out of it: character 1-6-grams (they see Turkish suffixes, typos
+and emoji) and word 1-2-grams. Each block is weighted TF-IDF style (1 + log count, times idf) and scaled to
+unit length on its own, so long complaints and short tweets land on the same scale.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from itertools import pairwise
+
+import numpy as np
+import numpy.typing as npt
+
+CHAR_SIZES = (1, 2, 3, 4, 5, 6)
+MAX_CHARS = 3000  # the first 3,000 normalised characters decide; a 50 KB paste is not read to the end
+_WORD = re.compile(r"\w+")
+
+FloatArray = npt.NDArray[np.float32]
+IntArray = npt.NDArray[np.int32]
+
+
+def char_grams(norm: str) -> list[str]:
+    """Every character n-gram of ``norm`` for n in ``CHAR_SIZES`` (spaces included: they mark word edges)."""
+    text = norm[:MAX_CHARS]
+    size = len(text)
+    return [text[i : i + n] for n in CHAR_SIZES for i in range(size - n + 1)]
+
+
+def word_grams(norm: str) -> list[str]:
+    """Words and pairs of neighbouring words of ``norm``."""
+    tokens = _WORD.findall(norm[:MAX_CHARS])
+    return tokens + [f"{a} {b}" for a, b in pairwise(tokens)]
+
+
+@dataclass(frozen=True)
+class Grams:
+    """The raw features of one text, computed once and shared by every model that reads it."""
+
+    chars: Counter[str]
+    words: Counter[str]
+
+    @classmethod
+    def of(cls, norm: str) -> Grams:
+        return cls(Counter(char_grams(norm)), Counter(word_grams(norm)))
+
+
+@dataclass(frozen=True)
+class FeatureSpace:
+    """Feature name -> column, with the inverse document frequency of each column.
+
+    Columns ``[0, len(chars))`` are character grams, the rest word grams.
+    """
+
+    chars: dict[str, int]
+    words: dict[str, int]
+    idf: FloatArray
+
+    @property
+    def size(self) -> int:
+        return len(self.chars) + len(self.words)
+
+    def vector(self, grams: Grams) -> tuple[IntArray, FloatArray]:
+        """The sparse feature vector of one text: column indices and their values."""
+        c_idx, c_val = self._block(grams.chars, self.chars)
+        w_idx, w_val = self._block(grams.words, self.words)
+        return np.concatenate((c_idx, w_idx)), np.concatenate((c_val, w_val))
+
+    def _block(self, counts: Counter[str], vocab: dict[str, int]) -> tuple[IntArray, FloatArray]:
+        idx: list[int] = []
+        tf: list[float] = []
+        get = vocab.get
+        for gram, n in counts.items():
+            column = get(gram)
+            if column is not None:
+                idx.append(column)
+                tf.append(n)
+        if not idx:
+            return np.zeros(0, np.int32), np.zeros(0, np.float32)
+        columns = np.asarray(idx, dtype=np.int32)
+        values = (1.0 + np.log(np.asarray(tf, dtype=np.float32))) * self.idf[columns]
+        norm = float(np.sqrt(np.dot(values, values)))
+        scaled: FloatArray = (values / norm if norm > 0 else values).astype(np.float32)
+        return columns, scaled
+
+    def matrix(self, texts: Iterable[Grams]) -> object:
+        """A scipy CSR matrix of many texts (training and evaluation only)."""
+        from scipy.sparse import csr_matrix
+
+        indptr, indices, data = [0], [], []
+        for grams in texts:
+            idx, val = self.vector(grams)
+            indices.append(idx)
+            data.append(val)
+            indptr.append(indptr[-1] + len(idx))
+        return csr_matrix(
+            (
+                np.concatenate(data) if data else np.zeros(0, np.float32),
+                np.concatenate(indices) if indices else np.zeros(0, np.int32),
+                np.asarray(indptr),
+            ),
+            shape=(len(indptr) - 1, self.size),
+        )
+
+    @classmethod
+    def fit(cls, texts: Sequence[Grams], *, min_df: int = 2, max_features: int | None = None) -> FeatureSpace:
+        """Learn the vocabulary (grams in at least ``min_df`` texts, most frequent first) and smoothed idf."""
+        n = len(texts)
+        blocks: list[dict[str, int]] = []
+        dfs: list[list[int]] = []
+        for part in ("chars", "words"):
+            df: Counter[str] = Counter()
+            for grams in texts:
+                df.update(getattr(grams, part).keys())
+            kept = [(g, d) for g, d in df.items() if d >= min_df]
+            kept.sort(key=lambda item: (-item[1], item[0]))
+            if max_features is not None:
+                kept = kept[: max_features if part == "chars" else max_features // 2]
+            blocks.append({g: i for i, (g, _) in enumerate(kept)})
+            dfs.append([d for _, d in kept])
+        chars, words = blocks
+        words = {g: i + len(chars) for g, i in words.items()}
+        df_all = np.asarray(dfs[0] + dfs[1], dtype=np.float64)
+        idf = (np.log((1.0 + n) / (1.0 + df_all)) + 1.0).astype(np.float32)
+        return cls(chars, words, idf)
