@@ -1,8 +1,12 @@
 """The one normal form every trained model reads, cheap to compute and mappable back to the text a person wrote."""
 
-# ``norm`` is built with whole-string C-level steps (translate, casefold, a few regex passes) because it runs on
-# every mention. The map back to the original is only needed to highlight what a rule found, so it is computed
-# on first use by replaying the same steps one character at a time while remembering where each character came
+# ``norm``: Turkish casefold and ASCII fold (so "TEŞEKKÜRLER", "tesekkurler" and "teSekkUrler" meet), letters
+# repeated three times or more squeezed ("berbaaat" -> "berbat"), links -> "httpurl", @handles -> "@user", digit
+# runs -> "0", hashtags kept folded ("#kargogelmedi"), emoji and emoticons kept (they carry sentiment), spaces,
+# line breaks and control characters collapsed to one space, and one space before and after.
+# It is built with whole-string C-level steps (replace, casefold, a few regex passes) because it runs on every
+# mention. The map back to the original is only needed to highlight what a rule found, so it is computed on
+# first use by replaying the same steps one character at a time while remembering where each character came
 # from. Both routes share the regexes, so they agree; if an exotic input ever makes them differ, the map falls
 # back to proportional positions instead of failing.
 

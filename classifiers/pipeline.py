@@ -48,6 +48,7 @@ COMPONENTS = (
     "kulak_urgency",
 )
 NEEDS_REPLY = frozenset({"complaint", "question", "sales"})
+NEGATIVE_VETO = 0.6  # sentiment this surely negative rules out the sales and praise intents
 RULE_TOPIC_SCORE = 0.6  # one cue hit; each further hit adds 0.1 up to 0.9
 
 _EXTENSIONS = (
@@ -187,6 +188,11 @@ class IntentComponent:
 
     def __call__(self, doc: Doc) -> Doc:
         p = self.model.proba_of(*_vector(doc, self.model))
+        if doc.cats.get("sentiment:negative", 0.0) >= NEGATIVE_VETO:
+            # An angry text is not a sales lead or praise, whatever words it shares with them ("istiyorum").
+            p = p.copy()
+            p[[i for i, name in enumerate(self.model.labels) if name in {"sales", "praise"}]] = 0.0
+            p /= p.sum()
         best = int(p.argmax())
         label = self.model.labels[best]
         doc._.kulak_intent = Label(label, round(float(p[best]), 3))
