@@ -69,10 +69,6 @@ class LinearModel:
         hits = [(self.labels[i], float(p[i])) for i in np.flatnonzero(p >= limits)]
         return sorted(hits, key=lambda item: -item[1])
 
-    @property
-    def size_bytes(self) -> int:
-        return int(self.weights.nbytes + self.bias.nbytes + self.space.idf.nbytes)
-
     def save(self, directory: Path) -> None:
         """Write ``model.json``, ``vocab.json`` and ``weights.npz`` into ``directory`` (created if missing)."""
         directory.mkdir(parents=True, exist_ok=True)

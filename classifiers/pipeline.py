@@ -17,7 +17,6 @@ does not hold (brand hint, author reach and history) come in on ``doc._.kulak_co
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -241,11 +240,10 @@ class UrgencyComponent:
 
     def __call__(self, doc: Doc) -> Doc:
         context: MentionContext = doc._.kulak_context or MentionContext()
-        negative = float(doc.cats.get("sentiment:negative", 0.0))
         doc._.kulak_urgency = assess_urgency(
             doc._.kulak_folded,
             doc.text,
-            negative=negative if not math.isnan(negative) else 0.0,
+            negative=float(doc.cats.get("sentiment:negative", 0.0)),
             followers=context.followers,
             prior_contacts=context.prior_contacts,
             reach_followers=self.reach_followers,
