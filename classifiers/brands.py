@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from classifiers.query import Query, Words, parse_query
@@ -129,6 +129,27 @@ class BrandMatcher:
         if found is None:
             return False
         return found.exclude.search(folded) or (found.query is not None and not found.query.matches(folded))
+
+    def blind(self, folded: str, names: Iterable[str] | None = None, token: str = "markaadi") -> str:
+        """``folded`` with every alias, handle and hashtag of the brands ``names`` replaced by ``token``, endings
+        kept ("turkcellden" -> "markaadiden"): what the trained models read, so that they learn how people write
+        about a brand and not which brand it was. ``names`` None means every brand that is not ambiguous (an
+        ambiguous name is an ordinary word until ``match`` finds evidence for the brand)."""
+        if names is None:
+            chosen = [b for b in self._brands if not b.ambiguous]
+        else:
+            chosen = [self._by_name[n] for n in names if n in self._by_name]
+        spans = sorted(s for b in chosen for words in (b.aliases, b.tags) for s in words.spans(folded))
+        if not spans:
+            return folded
+        out: list[str] = []
+        at = 0
+        for start, end in spans:
+            if start >= at:  # overlapping aliases of two brands: the first one wins
+                out += (folded[at:start], token)
+                at = end
+        out.append(folded[at:])
+        return "".join(out)
 
     def _scores(self, folded: str, original: str | None) -> dict[str, float]:
         scores: dict[str, float] = {}

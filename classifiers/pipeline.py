@@ -2,10 +2,11 @@
 
 Components, in order (every one reads what the earlier ones wrote on the ``Doc``):
 
-    kulak_normalizer   doc._.kulak_norm (normalised text), kulak_folded, kulak_grams (model features)
+    kulak_normalizer   doc._.kulak_norm (normalised text), kulak_folded
     kulak_language     doc._.kulak_lang: "tr", "en" or "other"
     kulak_pii          doc.spans["pii"], doc._.kulak_pii, doc._.kulak_masked
-    kulak_brands       doc._.kulak_brands (configured brand names the text is about)
+    kulak_brands       doc._.kulak_brands (configured brand names the text is about), kulak_grams (model
+                       features: the normal form with brand names blinded, see classifiers.blind)
     kulak_sentiment    doc._.kulak_sentiment and doc.cats["sentiment:<label>"]
     kulak_intent       doc._.kulak_intent, doc._.kulak_needs_reply and doc.cats["intent:<label>"]
     kulak_topics       doc._.kulak_topics (rules of the configured taxonomy, plus the topic model)
@@ -24,6 +25,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from classifiers.base import MentionContext
+from classifiers.blind import blind
 from classifiers.brands import BrandMatcher
 from classifiers.features import FloatArray, Grams, IntArray
 from classifiers.language import detect_language
@@ -116,7 +118,6 @@ def normalizer(doc: Doc) -> Doc:
     norm = normalize(doc.text).norm
     doc._.kulak_norm = norm
     doc._.kulak_folded = fold(doc.text)
-    doc._.kulak_grams = Grams.of(norm)
     doc._.kulak_vectors = {}
     return doc
 
@@ -150,6 +151,7 @@ class BrandsComponent:
         if hint and hint not in names and not self.matcher.vetoed_folded(folded, hint):
             names = (*names, hint)
         doc._.kulak_brands = names
+        doc._.kulak_grams = Grams.of(blind(doc._.kulak_norm, self.matcher, names))
         return doc
 
 

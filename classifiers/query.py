@@ -142,6 +142,19 @@ class Words:
     def search(self, folded: str) -> bool:
         return next(self.hits(folded), None) is not None
 
+    def spans(self, folded: str) -> Iterator[tuple[int, int]]:
+        """Where the words themselves occur (start, end), their ending left out: "turkcell" of "turkcellden"."""
+        if self._pattern is None or not any(a in folded for a in self.anchors):
+            return
+        for found in self._pattern.finditer(folded):
+            index, plain = divmod((found.lastindex or 1) - 1, 2)
+            group = index * 2 + 1 + plain
+            if plain:
+                endings, tail, ending = self._endings[index], self._tails[index], found.group(group)
+                if not (endings is None or ending in endings or (tail and tail + ending in endings)):
+                    continue
+            yield found.start(), found.start(group)
+
 
 class Node(Protocol):
     def matches(self, folded: str) -> bool: ...

@@ -12,9 +12,9 @@ from typing import Any
 
 import numpy as np
 
+from classifiers.blind import model_grams
 from classifiers.features import FeatureSpace, Grams
 from classifiers.linear import MULTI, SINGLE, LinearModel, fit_multi, fit_single
-from classifiers.normalize import normalize
 from store.errors import InputError
 
 TASKS = ("sentiment", "intent", "topic")
@@ -93,7 +93,8 @@ def _example(row: dict[str, Any], task: str, where: str) -> Example:
 
 
 def grams_of(texts: Sequence[str]) -> list[Grams]:
-    return [Grams.of(normalize(t).norm) for t in texts]
+    """Model features of each text, known brand names blinded (``classifiers.blind``) as the analyser does."""
+    return [model_grams(t) for t in texts]
 
 
 def train(task: str, examples: Sequence[Example], *, space: FeatureSpace | None = None, seed: int = 0) -> LinearModel:
@@ -130,7 +131,7 @@ def evaluate(model: LinearModel, examples: Sequence[Example]) -> dict[str, Any]:
     start = time.perf_counter()
     predicted: list[tuple[str, ...]] = []
     for example in examples:
-        grams = Grams.of(normalize(example.text).norm)
+        grams = model_grams(example.text)
         if model.kind == MULTI:
             predicted.append(tuple(label for label, _ in model.predict_many(grams)))
         else:

@@ -278,3 +278,32 @@ def test_odd_text_does_not_raise(everyone: BrandMatcher, text: str) -> None:
 def test_a_long_text_still_finds_a_late_mention(everyone: BrandMatcher) -> None:
     text = "Uzun bir şikayet. " * 3_000 + "Sonunda Turkcell'e geçtim."
     assert everyone.match(text) == ("Turkcell",)
+
+
+# --- blinding: what the trained models read ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("folded", "names", "expected"),
+    [
+        ("turkcell'den cok sikayetciyim", None, "X'den cok sikayetciyim"),
+        ("turkcellden ve turk telekomdan biktim", None, "Xden ve Xdan biktim"),  # endings stay
+        ("turktelekomcular bile bilmiyor", None, "Xcular bile bilmiyor"),
+        ("getir kuryesi ve @getir", ("Getir",), "X kuryesi ve X"),  # handles too
+        ("su getir bana", None, "su getir bana"),  # an ambiguous brand only when named (matched with evidence)
+        ("getirdi", ("Getir",), "getirdi"),  # a verb form is never the brand
+        ("getirdi ama turkcell yok", ("Turkcell",), "getirdi ama X yok"),
+        ("turkcell ve turk telekom", ("Türk Telekom",), "turkcell ve X"),  # only the brands asked for
+        ("turkcelli bir yer", ("Turkcell",), "Xi bir yer"),
+        ("getira gitti", ("Getir",), "getira gitti"),  # "-a" breaks Getir's vowel harmony: not the brand
+        ("hicbir marka yok", None, "hicbir marka yok"),
+    ],
+)
+def test_blind_replaces_brand_names_and_keeps_endings(
+    everyone: BrandMatcher, folded: str, names: tuple[str, ...] | None, expected: str
+) -> None:
+    assert everyone.blind(folded, names, "X") == expected
+
+
+def test_blind_ignores_unknown_names(everyone: BrandMatcher) -> None:
+    assert everyone.blind("turkcell", ("Nobody",), "X") == "turkcell"

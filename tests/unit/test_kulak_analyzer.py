@@ -36,12 +36,7 @@ def test_is_registered_and_built_from_our_components(analyzer: KulakAnalyzer) ->
     "text",
     [
         "Kuzey Telekom rezalet, üç gündür internetim yok, kimse de dönmüyor. Berbat bir hizmet!",
-        pytest.param(
-            "Kuzey Telekom faturama izinsiz ücret yansıtmış, bu ne rezalet, hemen düzeltin",
-            marks=pytest.mark.xfail(
-                strict=True, reason="known: the intent model reads billing complaints as questions"
-            ),
-        ),
+        "Kuzey Telekom faturama izinsiz ücret yansıtmış, bu ne rezalet, hemen düzeltin",
         "kuzey telekomdan cok sikayetciyim, cekmiyor hicbir yerde, bikdim artik",
     ],
 )
@@ -51,6 +46,19 @@ def test_clear_complaints_are_negative_complaints_that_need_a_reply(analyzer: Ku
     assert result.intent.label == "complaint" and result.needs_reply
     assert result.brands == ("Kuzey Telekom",)
     assert result.urgency.level in {"normal", "high", "critical"}
+
+
+def test_the_models_do_not_know_which_brand_a_text_names() -> None:
+    """Training names a few brands, each with its own mix of labels; a deployment's brand must not inherit one."""
+    ours, other = KulakAnalyzer([BRANDS[0]]), KulakAnalyzer([Brand("Acme Net", aliases=("Acme Net",))])
+    for text in ("{} faturama izinsiz ücret yansıtmış", "{} tarifeleri hakkında bilgi alabilir miyim?"):
+        a, b = ours.doc(text.format("Kuzey Telekom")), other.doc(text.format("Acme Net"))
+        assert a.cats == pytest.approx(b.cats)
+    # An unconfigured name is a word like any other: the same text with it reads differently.
+    assert (
+        ours.doc("Acme Net faturama izinsiz ücret yansıtmış").cats
+        != ours.doc("Kuzey Telekom faturama izinsiz ücret yansıtmış").cats
+    )
 
 
 @pytest.mark.parametrize(
