@@ -12,9 +12,10 @@ from collections.abc import Iterable
 from functools import cache
 from importlib import resources
 
-from classifiers.brands import BrandMatcher
+from classifiers.brands import BrandMatcher, replace_spans
 from classifiers.features import Grams
 from classifiers.normalize import normalize
+from classifiers.query import Words
 from store.model import Brand
 
 BRAND_TOKEN = "markaadi"
@@ -23,20 +24,27 @@ BRAND_TOKEN = "markaadi"
 @cache
 def known_brands() -> BrandMatcher:
     """The brands listed in ``classifiers/data/known_brands.txt``."""
+    return BrandMatcher([Brand(name, aliases=(name,)) for name in _known_names()])
+
+
+@cache
+def _known_names() -> tuple[str, ...]:
     text = resources.files("classifiers.data").joinpath("known_brands.txt").read_text(encoding="utf-8")
-    brands = []
-    for line in text.splitlines():
-        if line.strip() and not line.startswith("#"):
-            for name in line.split("|"):
-                brands.append(Brand(name.strip(), aliases=(name.strip(),)))
-    return BrandMatcher(brands)
+    lines = (line for line in text.splitlines() if line.strip() and not line.startswith("#"))
+    return tuple(name.strip() for line in lines for name in line.split("|") if name.strip())
+
+
+@cache
+def _known_words() -> Words:
+    """Every known alias in one pattern: one regex pass per text instead of one per brand."""
+    return Words(_known_names(), glue=True)
 
 
 def blind(norm: str, matcher: BrandMatcher | None = None, names: Iterable[str] = ()) -> str:
     """``norm`` (a ``normalize(...).norm``) with the known brands and ``matcher``'s brands ``names`` blinded."""
     if matcher is not None:
         norm = matcher.blind(norm, names, BRAND_TOKEN)
-    return known_brands().blind(norm, None, BRAND_TOKEN)
+    return replace_spans(norm, _known_words().spans(norm), BRAND_TOKEN)
 
 
 def model_grams(text: str) -> Grams:

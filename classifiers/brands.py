@@ -78,6 +78,20 @@ def _compile(brand: Brand) -> _CompiledBrand:
     )
 
 
+def replace_spans(text: str, spans: Iterable[tuple[int, int]], token: str) -> str:
+    """``text`` with each (start, end) span, in order, replaced by ``token``; of overlapping spans the first wins."""
+    out: list[str] = []
+    at = 0
+    for start, end in spans:
+        if start >= at:
+            out += (text[at:start], token)
+            at = end
+    if not out:
+        return text
+    out.append(text[at:])
+    return "".join(out)
+
+
 class BrandMatcher:
     """Finds the brands a text names. Matching is case-, diacritic- and suffix-insensitive.
 
@@ -140,16 +154,7 @@ class BrandMatcher:
         else:
             chosen = [self._by_name[n] for n in names if n in self._by_name]
         spans = sorted(s for b in chosen for words in (b.aliases, b.tags) for s in words.spans(folded))
-        if not spans:
-            return folded
-        out: list[str] = []
-        at = 0
-        for start, end in spans:
-            if start >= at:  # overlapping aliases of two brands: the first one wins
-                out += (folded[at:start], token)
-                at = end
-        out.append(folded[at:])
-        return "".join(out)
+        return replace_spans(folded, spans, token)
 
     def _scores(self, folded: str, original: str | None) -> dict[str, float]:
         scores: dict[str, float] = {}

@@ -1,89 +1,186 @@
-"""Read customer records (CSV or JSON) into Customer objects, with errors that name the row and field."""
+"""Customer records from CSV, JSON or JSONL into the store, contact details kept only as keyed hashes."""
 
 from __future__ import annotations
 
 import csv
 import json
-import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from store.errors import InputError
-from store.model import Customer
+from classifiers.identity import NUMBER_KINDS, IdentityKey, display, identifier_kind, name_key
+from classifiers.privacy import customer_tombstone
+from store.errors import ConfigError, InputError
+from store.model import Customer, Identifier
+from store.repository import UnitOfWork
 
-FIELDS = ("external_id", "name", "email", "phone", "handles", "segment")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-
-
-def normalize_phone(text: str) -> str | None:
-    """Turkish numbers to their 10 national digits (``5321234567``); None when it is no Turkish number."""
-    digits = re.sub(r"\D", "", text)
-    if digits.startswith("90") and len(digits) == 12:
-        digits = digits[2:]
-    elif digits.startswith("0") and len(digits) == 11:
-        digits = digits[1:]
-    if len(digits) == 10 and digits[0] in "2345":
-        return digits
-    return None
+FIELDS = ("id", "name", "email", "phone", "city", "vip", "segment", "handles")
+# The columns of a record when the config names none: the shape Kulak's own examples use.
+DEFAULT_COLUMNS = {"id": "external_id", "handles": "handles"}
+_YES = frozenset({"1", "true", "yes", "evet", "e", "x", "vip"})
+_NO = frozenset({"", "0", "false", "no", "hayir", "hayır", "h", "-"})
 
 
-def load_customers(path: str | Path) -> list[Customer]:
-    """Customers from ``.csv`` (columns FIELDS; handles separated by spaces) or ``.json`` (a list of objects)."""
-    p = Path(path)
+@dataclass(frozen=True)
+class Columns:
+    """Which column of a record holds which field (``customers.columns``, ``handle_columns``, ``number_columns``)."""
+
+    fields: Mapping[str, str] = field(default_factory=dict)
+    handles: Mapping[str, str] = field(default_factory=dict)  # source -> column
+    numbers: Mapping[str, str] = field(default_factory=dict)  # order | subscription | policy -> column
+
+    def column(self, name: str) -> str:
+        return self.fields.get(name) or DEFAULT_COLUMNS.get(name, name)
+
+    def check(self) -> None:
+        for name in self.fields:
+            if name not in FIELDS:
+                raise ConfigError(f"unknown customer field {name!r}", key=f"customers.columns.{name}")
+        for kind in self.numbers:
+            if kind not in NUMBER_KINDS:
+                raise ConfigError(
+                    f"unknown number kind {kind!r}; expected one of {', '.join(sorted(NUMBER_KINDS))}",
+                    key=f"customers.number_columns.{kind}",
+                )
+        for source in self.handles:
+            identifier_kind(f"handle:{source}")
+
+
+@dataclass
+class ImportReport:
+    read: int = 0
+    imported: int = 0
+    erased: int = 0  # records of people erased under KVKK, refused
+    errors: list[str] = field(default_factory=list)  # "customers.csv:14: phone is not a phone number"
+
+
+def read_records(path: Path) -> Iterator[tuple[str, Any]]:
+    """(where, record) pairs: ``where`` is "file:line" for CSV and JSONL, "file record N" for JSON."""
+    suffix = path.suffix.lower()
+    if suffix not in (".csv", ".json", ".jsonl"):
+        raise InputError(f"{path}: expected a .csv, .json or .jsonl customer file")
     try:
-        text = p.read_text(encoding="utf-8-sig")
+        handle = path.open(encoding="utf-8-sig", newline="")
     except OSError as exc:
-        raise InputError(f"{p}: cannot read customer file: {exc.strerror or exc}") from exc
-    if p.suffix.lower() == ".json":
+        raise InputError(f"{path}: cannot read customer file: {exc.strerror or exc}") from None
+    with handle:
+        if suffix == ".csv":
+            reader = csv.DictReader(handle)
+            try:
+                for row in reader:
+                    yield f"{path}:{reader.line_num}", row
+            except (csv.Error, UnicodeDecodeError) as exc:
+                raise InputError(f"{path}:{reader.line_num}: not a readable CSV row ({exc})") from None
+        elif suffix == ".jsonl":
+            for number, line in enumerate(handle, start=1):
+                if line.strip():
+                    try:
+                        yield f"{path}:{number}", json.loads(line)
+                    except json.JSONDecodeError as exc:
+                        yield f"{path}:{number}", InputError(f"not valid JSON ({exc.msg})")
+        else:
+            try:
+                rows = json.load(handle)
+            except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+                raise InputError(f"{path}: not valid JSON: {exc}") from None
+            if not isinstance(rows, list):
+                raise InputError(f"{path}: expected a JSON list of customer objects")
+            for number, row in enumerate(rows, start=1):
+                yield f"{path} record {number}", row
+
+
+def to_customer(record: Any, columns: Columns, key: IdentityKey) -> Customer:
+    """One record as a Customer with hashed identifiers; ``InputError`` says which field is wrong."""
+    if isinstance(record, InputError):
+        raise record
+    if not isinstance(record, dict):
+        raise InputError("expected an object with the customer's fields")
+
+    def value(column: str) -> str:
+        raw = record.get(column)
+        return "" if raw is None else str(raw).strip()
+
+    external_id, name = value(columns.column("id")), value(columns.column("name"))
+    if not external_id:
+        raise InputError(f"no customer id (column {columns.column('id')!r})")
+    if not name:
+        raise InputError(f"no name (column {columns.column('name')!r})")
+    found: list[tuple[str, str, str]] = []  # (kind, value, column)
+    for kind in ("email", "phone"):
+        if value(columns.column(kind)):
+            found.append((kind, value(columns.column(kind)), columns.column(kind)))
+    for number_kind, column in columns.numbers.items():
+        for part in value(column).replace(";", ",").split(","):
+            if part.strip():
+                found.append((number_kind, part.strip(), column))
+    for source, column in columns.handles.items():
+        if value(column):
+            found.append((f"handle:{source}", value(column), column))
+    pairs = record.get(columns.column("handles")) or []
+    for pair in pairs.split() if isinstance(pairs, str) else pairs:
+        if not isinstance(pair, str) or ":" not in pair:
+            raise InputError(f"handles must be source:handle pairs like sikayetvar:ayse.k, got {pair!r}")
+        source, handle = pair.split(":", 1)
+        found.append((f"handle:{source.strip().lower()}", handle, columns.column("handles")))
+    identifiers: dict[tuple[str, str], Identifier] = {}
+    for kind, raw, column in found:
         try:
-            rows = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"{p}: not valid JSON: {exc}") from exc
-        if not isinstance(rows, list):
-            raise InputError(f"{p}: expected a JSON list of customer objects")
-    elif p.suffix.lower() == ".csv":
-        reader = csv.DictReader(text.splitlines())
-        missing = {"external_id", "name"} - set(reader.fieldnames or ())
-        if missing:
-            raise InputError(f"{p}: missing column(s) {', '.join(sorted(missing))}")
-        rows = list(reader)
-    else:
-        raise InputError(f"{p}: expected a .csv or .json customer file")
-    customers = [_customer(row, f"{p} record {i}") for i, row in enumerate(rows, start=1)]
-    seen: set[str] = set()
-    for c in customers:
-        if c.external_id in seen:
-            raise InputError(f"{p}: external_id {c.external_id!r} appears twice")
-        seen.add(c.external_id)
-    return customers
-
-
-def _customer(row: Any, where: str) -> Customer:
-    if not isinstance(row, dict):
-        raise InputError(f"{where}: expected an object with {', '.join(FIELDS)}")
-    unknown = set(row) - set(FIELDS)
-    if unknown:
-        raise InputError(f"{where}: unknown field(s) {', '.join(sorted(unknown))}")
-    external_id = str(row.get("external_id") or "").strip()
-    name = str(row.get("name") or "").strip()
-    if not external_id or not name:
-        raise InputError(f"{where}: external_id and name are required")
-    email = str(row.get("email") or "").strip() or None
-    if email and not _EMAIL.match(email):
-        raise InputError(f"{where}: email is not an e-mail address")
-    phone_raw = str(row.get("phone") or "").strip()
-    phone = normalize_phone(phone_raw) if phone_raw else None
-    if phone_raw and phone is None:
-        raise InputError(f"{where}: phone is not a Turkish phone number")
-    handles_raw = row.get("handles") or []
-    handles = handles_raw.split() if isinstance(handles_raw, str) else handles_raw
-    if not isinstance(handles, list) or not all(isinstance(h, str) and ":" in h for h in handles):
-        raise InputError(f"{where}: handles must be source:handle pairs, like sikayetvar:ayse.k")
+            hashed = key.hash(kind, raw)
+        except ConfigError as exc:
+            raise InputError(f"column {column!r}: {exc}") from None
+        if hashed is None:
+            raise InputError(f"column {column!r}: not a valid {kind.split(':')[0]} ({display(kind, raw)})")
+        identifiers[(kind, hashed)] = Identifier(identifier_kind(kind), hashed, display(kind, raw))
+    vip = value(columns.column("vip")).casefold()
+    if vip not in _YES | _NO:
+        raise InputError(f"column {columns.column('vip')!r}: expected yes/no (evet/hayır), got {vip[:20]!r}")
     return Customer(
         external_id=external_id,
         name=name,
-        email=email,
-        phone=phone,
-        handles=tuple(h.strip().casefold() for h in handles),
-        segment=str(row.get("segment") or ""),
+        name_key=name_key(name),
+        city=value(columns.column("city")),
+        vip=vip in _YES,
+        segment=value(columns.column("segment")),
+        identifiers=tuple(identifiers.values()),
     )
+
+
+def import_customers(
+    path: str | Path, columns: Columns, key: IdentityKey, uow: UnitOfWork, *, batch: int = 1000
+) -> ImportReport:
+    """Insert or update every good record (by customer id), one transaction per ``batch``; bad records are
+    reported with their line and skipped, and so are records of people erased under KVKK."""
+    columns.check()
+    report = ImportReport()
+    seen: set[str] = set()
+    pending: list[Customer] = []
+
+    def flush() -> None:
+        with uow:
+            for customer in pending:
+                if uow.privacy.is_tombstoned("customer", customer_tombstone(key, customer.external_id)):
+                    report.erased += 1
+                    continue
+                uow.customers.upsert(customer)
+                report.imported += 1
+            uow.commit()
+        pending.clear()
+
+    for where, record in read_records(Path(path)):
+        report.read += 1
+        try:
+            customer = to_customer(record, columns, key)
+        except InputError as exc:
+            report.errors.append(f"{where}: {exc}")
+            continue
+        if customer.external_id in seen:
+            report.errors.append(f"{where}: customer id appears earlier in the file; this record is skipped")
+            continue
+        seen.add(customer.external_id)
+        pending.append(customer)
+        if len(pending) >= batch:
+            flush()
+    if pending:
+        flush()
+    return report

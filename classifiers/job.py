@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from classifiers.base import MentionContext
+from classifiers.dedupe import THRESHOLD, Fingerprint, bands, fingerprint, similarity
 from classifiers.matching import CustomerMatcher
-from store.model import Analysis, Mention, MentionStatus, RawMention
+from store.model import Analysis, MatchStatus, Mention, MentionStatus, RawMention
 from store.repository import UnitOfWork, drain
 
 log = logging.getLogger(__name__)
@@ -66,14 +67,43 @@ def analyze_pending(
     return drain(uow, MentionStatus.NEW, analyze_one, limit=limit)
 
 
-def match_pending(uow: UnitOfWork, matcher: CustomerMatcher) -> Counter[str]:
-    """Match ANALYZED mentions to customers; a mention with no match still moves on to MATCHED."""
+def match_pending(
+    uow: UnitOfWork, matcher: CustomerMatcher, *, duplicate_days: int = 14, now: datetime | None = None
+) -> Counter[str]:
+    """Fingerprint ANALYZED mentions (noting the earlier mention each repeats) and match them to customers.
+
+    A mention with no candidate still moves on to MATCHED; candidates below auto-linking wait for an agent.
+    """
 
     def match_one(uow: UnitOfWork, mention: Mention, counts: Counter[str]) -> None:
-        found = matcher.match(mention, uow.customers)
-        if found is not None:
-            uow.matches.add(found)
-        counts[f"matched_by_{found.method}" if found else "unmatched"] += 1
+        since = (now or datetime.now(UTC)) - timedelta(days=duplicate_days)
+        if find_duplicate(uow, mention, since) is not None:
+            counts["near_duplicates"] += 1
+        found = matcher.match(mention, uow)
+        for match in found:
+            uow.matches.add(match)
+        if any(m.status is MatchStatus.AUTO for m in found):
+            counts["matched"] += 1
+        elif found:
+            counts["suggested"] += 1
+        else:
+            counts["unmatched"] += 1
         uow.mentions.set_status(mention.id, MentionStatus.MATCHED)
 
     return drain(uow, MentionStatus.ANALYZED, match_one)
+
+
+def find_duplicate(uow: UnitOfWork, mention: Mention, since: datetime) -> int | None:
+    """Store the mention's fingerprint and return the earlier mention it nearly repeats, if any (most similar)."""
+    raw = mention.raw
+    fp = fingerprint(f"{raw.title}\n{raw.text}")
+    keys = bands(fp)
+    best, best_score = None, 0.0
+    for other_id, data in uow.fingerprints.sharing_bands(keys, since):
+        if other_id >= mention.id:
+            continue
+        score = similarity(fp, Fingerprint.from_json(data))
+        if score >= THRESHOLD and score > best_score:
+            best, best_score = other_id, score
+    uow.fingerprints.add(mention.id, fp.to_json(), keys, best, round(best_score, 4) if best else None)
+    return best

@@ -53,6 +53,7 @@ NEGATIVE_VETO = 0.6  # sentiment this surely negative rules out the sales and pr
 RULE_TOPIC_SCORE = 0.6  # one cue hit; each further hit adds 0.1 up to 0.9
 
 _EXTENSIONS = (
+    "text",
     "norm",
     "folded",
     "grams",
@@ -115,9 +116,10 @@ def build(lang: str, config: Mapping[str, Any]) -> Language:
 
 @Language.component("kulak_normalizer")
 def normalizer(doc: Doc) -> Doc:
-    norm = normalize(doc.text).norm
+    text = doc._.kulak_text = doc.text  # Doc.text rebuilds the string from its tokens on every access
+    norm = normalize(text).norm
     doc._.kulak_norm = norm
-    doc._.kulak_folded = fold(doc.text)
+    doc._.kulak_folded = fold(text)
     doc._.kulak_vectors = {}
     return doc
 
@@ -125,15 +127,16 @@ def normalizer(doc: Doc) -> Doc:
 @Language.component("kulak_language")
 def language(doc: Doc) -> Doc:
     if doc._.kulak_lang is None:
-        doc._.kulak_lang = detect_language(doc.text)
+        doc._.kulak_lang = detect_language(doc._.kulak_text)
     return doc
 
 
 @Language.component("kulak_pii")
 def pii(doc: Doc) -> Doc:
-    found = tuple(find_pii(doc.text))
+    text = doc._.kulak_text
+    found = tuple(find_pii(text))
     doc._.kulak_pii = found
-    doc._.kulak_masked = mask(doc.text, found)
+    doc._.kulak_masked = mask(text, found)
     spans = [doc.char_span(p.start, p.end, label=p.type, alignment_mode="expand") for p in found]
     doc.spans["pii"] = [s for s in spans if s is not None]
     return doc
@@ -145,7 +148,7 @@ class BrandsComponent:
 
     def __call__(self, doc: Doc) -> Doc:
         folded = doc._.kulak_folded
-        names = self.matcher.match(doc.text, folded=folded)
+        names = self.matcher.match(doc._.kulak_text, folded=folded)
         context: MentionContext | None = doc._.kulak_context
         hint = context.brand_hint if context is not None else None
         if hint and hint not in names and not self.matcher.vetoed_folded(folded, hint):
@@ -244,7 +247,7 @@ class UrgencyComponent:
         context: MentionContext = doc._.kulak_context or MentionContext()
         doc._.kulak_urgency = assess_urgency(
             doc._.kulak_folded,
-            doc.text,
+            doc._.kulak_text,
             negative=float(doc.cats.get("sentiment:negative", 0.0)),
             followers=context.followers,
             prior_contacts=context.prior_contacts,

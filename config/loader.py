@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import tomllib
 import types
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Union, get_args, get_origin, get_type_hints
 
-from config.settings import Settings, parse_duration
+from config.settings import CUSTOMER_FIELDS, Settings, parse_duration
 from store.errors import ConfigError
 
 ENV_PREFIX = "KULAK_"
@@ -197,12 +198,37 @@ def _check(settings: Settings, source: str) -> None:
         raise ConfigError("expected at least 1", source=source, key="analysis.reach_followers")
     if settings.analysis.repeat_days < 0:
         raise ConfigError("expected 0 or more days", source=source, key="analysis.repeat_days")
+    _check_customers(settings, source)
     if settings.schedule.every_minutes < 1:
         raise ConfigError("expected at least 1", source=source, key="schedule.every_minutes")
     if settings.log.level.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
         raise ConfigError("expected DEBUG, INFO, WARNING or ERROR", source=source, key="log.level")
     if not 0.0 <= settings.tickets.min_sentiment_score <= 1.0:
         raise ConfigError("expected a number from 0 to 1", source=source, key="tickets.min_sentiment_score")
+
+
+def _check_customers(settings: Settings, source: str) -> None:
+    customers = settings.customers
+    for name in customers.columns:
+        if name not in CUSTOMER_FIELDS:
+            raise ConfigError(
+                f"unknown customer field {name!r}; expected one of {', '.join(CUSTOMER_FIELDS)}",
+                source=source,
+                key=f"customers.columns.{name}",
+            )
+    for kind, pattern in customers.number_patterns.items():
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise ConfigError(
+                f"not a regular expression: {exc}", source=source, key=f"customers.number_patterns.{kind}"
+            ) from None
+    if not 0 < customers.suggest <= customers.auto_link <= 1:
+        raise ConfigError("expected 0 < suggest <= auto_link <= 1", source=source, key="customers.auto_link")
+    if settings.cases.window_hours < 0:
+        raise ConfigError("expected 0 or more hours", source=source, key="cases.window_hours")
+    if settings.cases.duplicate_days < 0:
+        raise ConfigError("expected 0 or more days", source=source, key="cases.duplicate_days")
 
 
 def _check_sources(settings: Settings, source: str) -> None:

@@ -151,9 +151,47 @@ class TicketSettings:
     min_sentiment_score: float = doc("A negative mention opens a ticket only at or above this confidence.", default=0.0)
 
 
+CUSTOMER_FIELDS = ("id", "name", "email", "phone", "city", "vip", "segment", "handles")
+
+
 @dataclass(frozen=True)
 class CustomersSettings:
-    file: str | None = doc("CSV or JSON file of customer records, loaded on each run (relative to the config file).")
+    file: str | None = doc(
+        "CSV, JSON or JSONL file of customer records imported on each run when it has changed (relative to the"
+        " config file); `kulak customers import FILE` does the same by hand."
+    )
+    columns: dict[str, str] = doc(
+        'Record field -> your column: id, name, email, phone, city, vip, segment, handles ("source:handle" pairs'
+        ' separated by spaces); e.g. name = "ad_soyad". Unnamed fields use their own name as the column.',
+        factory=dict,
+    )
+    handle_columns: dict[str, str] = doc(
+        'Source -> column holding the customer\'s handle there, e.g. x = "x_kullanici".', factory=dict
+    )
+    number_columns: dict[str, str] = doc(
+        'Number kind -> column, e.g. order = "siparis_no", subscription = "abone_no", policy = "police_no".',
+        factory=dict,
+    )
+    number_patterns: dict[str, str] = doc(
+        'Number kind -> regular expression that finds it in a mention, e.g. order = "KT-?\\d{8}".', factory=dict
+    )
+    identity_key: str | None = doc(
+        "Secret key (16+ characters) for the keyed hashes customer identifiers are stored as.",
+        secret_env="KULAK_IDENTITY_KEY",
+    )
+    auto_link: float = doc(
+        "A match at or above this confidence, with no rival close to it, links the customer without asking.",
+        default=0.8,
+    )
+    suggest: float = doc("Candidates from this confidence up are shown to agents to confirm.", default=0.5)
+
+
+@dataclass(frozen=True)
+class CaseSettings:
+    window_hours: int = doc(
+        "Mentions of the same customer or author within this many hours join their open case.", default=72
+    )
+    duplicate_days: int = doc("Near-duplicate texts are looked for among mentions of this many days.", default=14)
 
 
 @dataclass(frozen=True)
@@ -200,6 +238,7 @@ class Settings:
     slack: SlackSettings = doc("Slack alerts.", factory=SlackSettings)
     tickets: TicketSettings = doc("Which mentions open tickets and where they go.", factory=TicketSettings)
     customers: CustomersSettings = doc("Customer records to match mentions against.", factory=CustomersSettings)
+    cases: CaseSettings = doc("One case per problem: which mentions join an open case.", factory=CaseSettings)
     analysis: AnalysisSettings = doc("How mentions are analysed.", factory=AnalysisSettings)
     schedule: ScheduleSettings = doc("The built-in scheduler.", factory=ScheduleSettings)
     log: LogSettings = doc("Logging.", factory=LogSettings)

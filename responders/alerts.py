@@ -20,6 +20,7 @@ class CaseView:
     mention: Mention
     analysis: Analysis
     customer: Customer | None = None
+    suggested: tuple[tuple[Customer, float], ...] = ()  # candidates waiting for an agent, with confidence
 
 
 class Alerter(Protocol):
@@ -51,8 +52,14 @@ def author_of(case: CaseView) -> str:
 
 
 def customer_of(case: CaseView) -> str:
-    """The matched customer's name (the care standard says address people by name), else 'not matched'."""
-    return case.customer.name if case.customer is not None and case.customer.name else NOT_MATCHED
+    """The matched customer's name (the care standard says address people by name), else the candidates waiting
+    for an agent's confirmation, else 'not matched'."""
+    if case.customer is not None and case.customer.name:
+        return case.customer.name + (" (VIP)" if case.customer.vip else "")
+    if case.suggested:
+        names = ", ".join(f"{c.name} ({confidence:.2f})" for c, confidence in case.suggested[:3])
+        return f"onay bekliyor / to confirm: {names}"
+    return NOT_MATCHED
 
 
 def facts(case: CaseView) -> list[tuple[str, str]]:

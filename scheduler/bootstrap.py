@@ -10,6 +10,7 @@ from typing import IO
 from sqlalchemy import Engine
 
 from classifiers.base import analyzer_class
+from classifiers.identity import IdentityKey
 from classifiers.job import TextAnalyzer
 from classifiers.matching import CustomerMatcher
 from config.settings import Settings
@@ -92,6 +93,30 @@ def build_analyzer(settings: Settings) -> TextAnalyzer:
     return analyzer
 
 
+def identity_key(settings: Settings, *, required: bool = False) -> IdentityKey | None:
+    """The key customer identifiers are hashed with (``KULAK_IDENTITY_KEY``); None when unset and not required."""
+    secret = settings.customers.identity_key
+    if not secret:
+        if required:
+            raise ConfigError(
+                "not set; customer identifiers are stored as keyed hashes and need a secret of 16+ characters"
+                " (python -c 'import secrets; print(secrets.token_urlsafe(32))')",
+                source="environment",
+                key="KULAK_IDENTITY_KEY",
+            )
+        return None
+    try:
+        return IdentityKey(secret)
+    except ConfigError:
+        raise ConfigError("shorter than 16 bytes", source="environment", key="KULAK_IDENTITY_KEY") from None
+
+
+def build_matcher(settings: Settings) -> CustomerMatcher:
+    """Customer matching from ``[customers]``; without an identity key nothing can be matched (doctor says so)."""
+    c = settings.customers
+    return CustomerMatcher(identity_key(settings), c.number_patterns, auto_link=c.auto_link, suggest=c.suggest)
+
+
 def bootstrap(
     settings: Settings,
     *,
@@ -112,7 +137,7 @@ def bootstrap(
         uow=SqlAlchemyUnitOfWork(engine),
         sources=build_sources(settings) if sources is None else sources,
         analyzer=build_analyzer(settings) if analyzer is None else analyzer,
-        matcher=CustomerMatcher(),
+        matcher=build_matcher(settings),
         router=TicketRouter.from_settings(settings),
         alerters=build_alerters(settings, stream) if alerters is None else alerters,
         ops_alerters=build_alerters(settings, stream, ops=True) if ops_alerters is None else ops_alerters,

@@ -1,4 +1,4 @@
-"""The `kulak` command line: init, doctor, db upgrade, demo, crawl, run, serve, analyze, train, eval."""
+"""The `kulak` command line: init, doctor, db, demo, crawl, run, serve, analyze, train, eval, customers, forget."""
 
 from __future__ import annotations
 
@@ -30,6 +30,12 @@ app = typer.Typer(
 )
 db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
 app.add_typer(db_app, name="db")
+customers_app = typer.Typer(no_args_is_help=True, help="Customer records.")
+app.add_typer(customers_app, name="customers")
+match_app = typer.Typer(no_args_is_help=True, help="An agent's answer to a suggested customer match.")
+app.add_typer(match_app, name="match")
+case_app = typer.Typer(no_args_is_help=True, help="Cases (tickets).")
+app.add_typer(case_app, name="case")
 EXAMPLE = Path(__file__).resolve().parent.parent / "config" / "kulak.example.toml"
 
 
@@ -233,6 +239,89 @@ def eval_cmd(
     from scheduler.modelling import eval_command
 
     eval_command(task, data, model, sys.stdout, as_json=as_json)
+
+
+@customers_app.command("import")
+def customers_import(
+    ctx: typer.Context,
+    path: Annotated[Path, typer.Argument(help="CSV, JSON or JSONL file; columns mapped by [customers] columns.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Import or update customer records; bad records are reported by line and the rest are imported."""
+    from scheduler.people import import_file, print_import
+
+    kulak = ctx.obj.app(sources=[], alerters=[], ops_alerters=[], analyzer=_NO_ANALYZER)
+    report = import_file(kulak.settings, kulak.uow, path)
+    print_import(report, sys.stdout, as_json=as_json)
+    if report.errors:
+        raise typer.Exit(1)
+
+
+@app.command()
+def forget(
+    ctx: typer.Context,
+    customer: Annotated[str | None, typer.Option("--customer", help="Customer id to erase.")] = None,
+    author: Annotated[str | None, typer.Option("--author", help="Author handle to erase.")] = None,
+    source: Annotated[str | None, typer.Option("--source", help="Only the author's mentions on this source.")] = None,
+) -> None:
+    """Erase a person under KVKK: their record, their mentions and every mention text naming them."""
+    from scheduler.people import forget as erase
+
+    kulak = ctx.obj.app(sources=[], alerters=[], ops_alerters=[], analyzer=_NO_ANALYZER)
+    erased = erase(kulak.settings, kulak.uow, customer=customer, author=author, source=source)
+    typer.echo(
+        f"erased {erased.customers} customer record(s), {erased.identifiers} identifier(s), "
+        f"{erased.mentions} mention(s), {erased.tickets} case(s), {erased.deliveries} outbox row(s)"
+    )
+
+
+def _decide(ctx: typer.Context, mention_id: int, customer: str, actor: str, *, confirm: bool) -> None:
+    from scheduler.people import decide_match
+
+    kulak = ctx.obj.app(sources=[], alerters=[], ops_alerters=[], analyzer=_NO_ANALYZER)
+    decide_match(kulak.uow, mention_id, customer, confirm=confirm, actor=actor)
+    typer.echo(f"mention {mention_id}: customer {customer} {'confirmed' if confirm else 'rejected'}")
+
+
+@match_app.command("confirm")
+def match_confirm(
+    ctx: typer.Context,
+    mention_id: Annotated[int, typer.Argument(help="Mention id.")],
+    customer: Annotated[str, typer.Argument(help="Customer id of the suggested candidate.")],
+    actor: Annotated[str, typer.Option("--by", help="Who decided (kept in the audit log).")] = "operator",
+) -> None:
+    """Confirm a suggested customer: the mention and its case are linked to them."""
+    _decide(ctx, mention_id, customer, actor, confirm=True)
+
+
+@match_app.command("reject")
+def match_reject(
+    ctx: typer.Context,
+    mention_id: Annotated[int, typer.Argument(help="Mention id.")],
+    customer: Annotated[str, typer.Argument(help="Customer id of the suggested candidate.")],
+    actor: Annotated[str, typer.Option("--by", help="Who decided (kept in the audit log).")] = "operator",
+) -> None:
+    """Reject a suggested customer."""
+    _decide(ctx, mention_id, customer, actor, confirm=False)
+
+
+@case_app.command("show")
+def case_show(ctx: typer.Context, ticket_id: Annotated[int, typer.Argument(help="Ticket (case) id.")]) -> None:
+    """Print a case with its mentions (masked) and timeline as JSON."""
+    from scheduler.people import case_report
+
+    kulak = ctx.obj.app(sources=[], alerters=[], ops_alerters=[], analyzer=_NO_ANALYZER)
+    typer.echo(json.dumps(case_report(kulak.uow, ticket_id), ensure_ascii=False, indent=2))
+
+
+class _NoAnalyzer:
+    """Commands that never analyse text skip loading the models."""
+
+    def analyze(self, text: str, **_: Any) -> Any:
+        raise AssertionError("this command does not analyse text")
+
+
+_NO_ANALYZER = _NoAnalyzer()
 
 
 def main() -> None:

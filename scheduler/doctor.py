@@ -10,13 +10,14 @@ from rich.table import Table
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from classifiers.customers import load_customers
+from classifiers.customers import read_records, to_customer
 from config.loader import resolve_path
 from config.settings import Settings
 from crawlers.health import check_source
-from scheduler.bootstrap import build_sources
+from scheduler.bootstrap import build_sources, identity_key
+from scheduler.people import columns_of
 from store import db
-from store.errors import KulakError
+from store.errors import InputError, KulakError
 from store.sqlalchemy import SqlAlchemyUnitOfWork
 
 Check = tuple[str, str, str]  # (part, OK | WARN | FAIL, detail)
@@ -108,10 +109,24 @@ def _slack(settings: Settings) -> Check:
 
 
 def _customers(settings: Settings) -> Check:
+    key = identity_key(settings)
+    if key is None:
+        return ("customers", "WARN", "KULAK_IDENTITY_KEY is not set: customers cannot be imported or matched")
     if not settings.customers.file:
-        return ("customers", "WARN", "no customers.file: mentions are not matched to customers")
+        return ("customers", "WARN", "no customers.file: import with `kulak customers import FILE`")
     path = resolve_path(settings, settings.customers.file)
-    return ("customers", "OK", f"{path}: {len(load_customers(path))} record(s)")
+    columns = columns_of(settings)
+    columns.check()
+    good, bad = 0, []
+    for where, record in read_records(path):
+        try:
+            to_customer(record, columns, key)
+            good += 1
+        except InputError as exc:
+            bad.append(f"{where}: {exc}")
+    if bad:
+        return ("customers", "WARN", f"{path}: {good} good record(s), {len(bad)} bad; first: {bad[0]}")
+    return ("customers", "OK", f"{path}: {good} record(s)")
 
 
 CHECKS: list[Callable[[Settings], Check | list[Check]]] = [_config, _database, _sources, _slack, _customers]

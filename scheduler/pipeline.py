@@ -8,15 +8,14 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from classifiers.customers import load_customers
 from classifiers.job import analyze_pending, match_pending
-from config.loader import resolve_path
 from crawlers.health import check_source
 from crawlers.job import CrawlReport, crawl_all
 from responders.job import deliver_pending, route_pending
 from responders.ops import queue_ops_alerts
 from scheduler.bootstrap import App
-from store.errors import InputError, StoreError
+from scheduler.people import import_if_changed
+from store.errors import ConfigError, InputError, StoreError
 from store.model import SourceProblem
 
 log = logging.getLogger(__name__)
@@ -45,7 +44,10 @@ class RunReport:
             "source_problems": len(self.problems),
             "analyzed": self.analyzed["analyzed"],
             "analysis_failures": self.analyzed["failed"],
-            "matched": sum(v for k, v in self.matched.items() if k.startswith("matched_by_")),
+            "matched": self.matched["matched"],
+            "matches_to_confirm": self.matched["suggested"],
+            "near_duplicates": self.matched["near_duplicates"],
+            "joined_cases": sum(v for k, v in self.routed.items() if k.startswith("joined_by_")),
             "tickets_opened": self.routed["tickets_opened"],
             "alerts_sent": self.delivered["sent"],
             "alerts_failed": self.delivered["rejected"] + self.delivered["retry_later"],
@@ -53,7 +55,10 @@ class RunReport:
 
 
 def sync_reference_data(app: App) -> Counter[str]:
-    """Brands from the config and customers from their file; a bad customer file is reported, the run goes on."""
+    """Brands from the config, and customers from ``customers.file`` when it changed since its last import.
+
+    A bad customer file, or bad records in it, are reported; the run goes on with the records already stored.
+    """
     counts: Counter[str] = Counter()
     with app.uow:
         app.uow.brands.sync(app.settings.brand_models())
@@ -63,15 +68,16 @@ def sync_reference_data(app: App) -> Counter[str]:
     if not app.settings.customers.file:
         return counts
     try:
-        customers = load_customers(resolve_path(app.settings, app.settings.customers.file))
-        with app.uow:
-            for customer in customers:
-                app.uow.customers.upsert(customer)
-            app.uow.commit()
-        counts["customers_loaded"] = len(customers)
-    except (InputError, StoreError) as exc:
-        log.error("customers not loaded, matching uses the records already stored: %s", exc)
+        report = import_if_changed(app.settings, app.uow)
+    except (InputError, StoreError, ConfigError) as exc:
+        log.error("customers not imported, matching uses the records already stored: %s", exc)
         counts["customer_file_errors"] += 1
+        return counts
+    if report is not None:
+        counts["customers_loaded"] = report.imported
+        counts["customer_record_errors"] = len(report.errors)
+        for error in report.errors[:20]:
+            log.error("customer record skipped: %s", error)
     return counts
 
 
@@ -89,8 +95,8 @@ def run_once(app: App, *, force: bool = False) -> RunReport:
     crawl = crawl_all(app.uow, app.sources, app.settings.brand_models(), only_due=not force)
     report = RunReport(crawl=crawl, customers=customers)
     report.analyzed = analyze_pending(app.uow, app.analyzer, repeat_days=app.settings.analysis.repeat_days)
-    report.matched = match_pending(app.uow, app.matcher)
-    report.routed = route_pending(app.uow, app.router, app.alerters)
+    report.matched = match_pending(app.uow, app.matcher, duplicate_days=app.settings.cases.duplicate_days)
+    report.routed = route_pending(app.uow, app.router, app.alerters, window_hours=app.settings.cases.window_hours)
     report.problems = check_sources(app)
     report.ops = queue_ops_alerts(app.uow, report.problems, app.ops_alerters)
     report.delivered = deliver_pending(app.uow, {a.name: a for a in (*app.ops_alerters, *app.alerters)})

@@ -167,28 +167,75 @@ class Analysis:
 
 
 @dataclass(frozen=True)
+class Identifier:
+    """One way to recognise a customer, stored as a keyed hash: nobody reading the store learns the value."""
+
+    kind: str  # email | phone | tckn | handle:<source> | order | subscription | policy | name
+    hash: str  # HMAC of the canonical value (see classifiers.identity)
+    display: str  # the masked form people read: "a***@g***.com", "0532 *** ** 67", "@ayse.k"
+
+
+@dataclass(frozen=True)
 class Customer:
-    """A customer record of the brand's own; ``handles`` are ``source:handle`` pairs."""
+    """A customer record of the brand's own. Contact details live only as ``identifiers``."""
 
     external_id: str
-    name: str
-    email: str | None = None
-    phone: str | None = None
-    handles: tuple[str, ...] = ()
+    name: str  # how the customer is addressed (the care standard: address people by name)
+    name_key: str = ""  # the name folded for matching ("ayse nur yilmaz")
+    city: str = ""
+    vip: bool = False
     segment: str = ""
+    identifiers: tuple[Identifier, ...] = ()
     id: int | None = None
+
+
+class MatchStatus(StrEnum):
+    AUTO = "auto"  # confident single candidate: linked without asking
+    SUGGESTED = "suggested"  # waits for an agent to confirm or reject
+    CONFIRMED = "confirmed"  # an agent said yes
+    REJECTED = "rejected"  # an agent said no
+
+    @property
+    def linked(self) -> bool:
+        return self in (MatchStatus.AUTO, MatchStatus.CONFIRMED)
 
 
 @dataclass(frozen=True)
 class CustomerMatch:
+    """A candidate customer for a mention, with how sure the matcher is and why."""
+
     mention_id: int
     customer_id: int
-    method: str  # handle | email | phone | name
-    confidence: float
+    confidence: float  # in [0, 1]
+    reasons: tuple[str, ...] = ()  # "handle @ayse.k on sikayetvar", "order no KT******23 in the text"
+    status: MatchStatus = MatchStatus.AUTO
+
+
+@dataclass(frozen=True)
+class CaseEvent:
+    """One line of a case's timeline. ``detail`` holds ids and labels, never a person's text."""
+
+    ticket_id: int
+    kind: str  # opened | mention | match | alert | action | reply | closed
+    detail: Mapping[str, Any] = field(default_factory=dict)
+    at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Erasure:
+    """What `kulak forget` removed; the audit log keeps these counts and nothing that names the person."""
+
+    customers: int = 0
+    identifiers: int = 0
+    mentions: int = 0
+    tickets: int = 0
+    deliveries: int = 0
 
 
 @dataclass(frozen=True)
 class Ticket:
+    """A case: one problem of one customer or author, opened by ``mention_id`` and joined by later mentions."""
+
     mention_id: int
     brand: str
     priority: str  # low | normal | high | urgent
@@ -198,6 +245,7 @@ class Ticket:
     status: TicketStatus = TicketStatus.OPEN
     id: int | None = None
     created_at: datetime | None = None
+    updated_at: datetime | None = None  # last activity: opened, or a mention joined
 
 
 @dataclass(frozen=True)

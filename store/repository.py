@@ -13,10 +13,13 @@ from typing import Any
 from store.model import (
     Analysis,
     Brand,
+    CaseEvent,
     CrawlState,
     Customer,
     CustomerMatch,
     Delivery,
+    Erasure,
+    MatchStatus,
     Mention,
     MentionStatus,
     RawMention,
@@ -66,31 +69,78 @@ class AnalysisRepository(abc.ABC):
 class CustomerRepository(abc.ABC):
     @abc.abstractmethod
     def upsert(self, customer: Customer) -> Customer:
-        """Insert or update by external id; returns the stored record with its id."""
+        """Insert or update by external id, replacing its identifiers; returns the stored record with its id."""
 
     @abc.abstractmethod
     def get(self, customer_id: int) -> Customer | None: ...
 
     @abc.abstractmethod
-    def by_handle(self, handle: str) -> Customer | None:
-        """``handle`` is ``source:handle``, compared case-insensitively."""
+    def by_external_id(self, external_id: str) -> Customer | None: ...
 
     @abc.abstractmethod
-    def by_contact(self, *, email: str | None = None, phone: str | None = None) -> Customer | None: ...
+    def with_identifier(self, kind: str, hash_: str) -> list[Customer]:
+        """Every customer holding this identifier (a phone shared by a family gives several)."""
+
+    @abc.abstractmethod
+    def with_name_key(self, name_key: str, limit: int = 50) -> list[Customer]: ...
+
+    @abc.abstractmethod
+    def identifier_kinds(self) -> list[str]:
+        """The identifier kinds stored (``handle:x``, ``order``, ...)."""
+
+    @abc.abstractmethod
+    def count(self) -> int: ...
 
 
 class MatchRepository(abc.ABC):
     @abc.abstractmethod
-    def add(self, match: CustomerMatch) -> bool: ...
+    def add(self, match: CustomerMatch) -> bool:
+        """Store a candidate unless the mention already has this customer as one; True when stored."""
 
     @abc.abstractmethod
-    def get(self, mention_id: int) -> CustomerMatch | None: ...
+    def get(self, mention_id: int) -> CustomerMatch | None:
+        """The customer the mention is linked to (auto-linked or confirmed), if any."""
+
+    @abc.abstractmethod
+    def candidates(self, mention_id: int) -> list[CustomerMatch]:
+        """Every candidate of the mention, most confident first."""
+
+    @abc.abstractmethod
+    def decide(self, mention_id: int, customer_id: int, status: MatchStatus) -> CustomerMatch:
+        """An agent's answer; confirming one candidate rejects the mention's other suggestions."""
+
+    @abc.abstractmethod
+    def confirmed_for_author(self, source: str, author_handle: str) -> dict[int, int]:
+        """Customer id -> how many of this author's mentions agents confirmed as that customer."""
+
+
+class FingerprintRepository(abc.ABC):
+    @abc.abstractmethod
+    def add(
+        self,
+        mention_id: int,
+        data: Mapping[str, Any],
+        bands: Sequence[str],
+        duplicate_of: int | None = None,
+        similarity: float | None = None,
+    ) -> None: ...
+
+    @abc.abstractmethod
+    def sharing_bands(
+        self, bands: Sequence[str], since: datetime, limit: int = 200
+    ) -> list[tuple[int, dict[str, Any]]]:
+        """(mention id, fingerprint data) of mentions fingerprinted since ``since`` sharing any of ``bands``."""
+
+    @abc.abstractmethod
+    def duplicate_of(self, mention_id: int) -> int | None: ...
 
 
 class TicketRepository(abc.ABC):
+    """Tickets are cases: one per problem, with the mentions that joined them and a timeline."""
+
     @abc.abstractmethod
     def open(self, ticket: Ticket) -> tuple[Ticket, bool]:
-        """Open a ticket for a mention unless one exists; returns (ticket, created)."""
+        """Open a case for a mention unless one exists; returns (ticket, created)."""
 
     @abc.abstractmethod
     def get(self, ticket_id: int) -> Ticket: ...
@@ -101,6 +151,34 @@ class TicketRepository(abc.ABC):
     @abc.abstractmethod
     def listed(self, limit: int = 100) -> list[Ticket]:
         """Tickets in the order they were opened."""
+
+    @abc.abstractmethod
+    def case_of(self, mention_id: int) -> Ticket | None:
+        """The case a mention opened or joined."""
+
+    @abc.abstractmethod
+    def open_case_of(
+        self, *, customer_id: int | None, source: str, author_handle: str, since: datetime
+    ) -> tuple[Ticket, str] | None:
+        """The open case of this customer (else of this author on this source) active since ``since``, with
+        "customer" or "author" saying which; the most recently active one when there are several."""
+
+    @abc.abstractmethod
+    def attach(self, ticket_id: int, mention_id: int, reason: str) -> bool:
+        """Add a mention to a case (it then counts as activity); False when the mention is already in one."""
+
+    @abc.abstractmethod
+    def mentions_of(self, ticket_id: int) -> list[tuple[int, str]]:
+        """(mention id, reason it joined) of the case, in the order they joined."""
+
+    @abc.abstractmethod
+    def add_event(self, event: CaseEvent) -> None: ...
+
+    @abc.abstractmethod
+    def timeline(self, ticket_id: int) -> list[CaseEvent]: ...
+
+    @abc.abstractmethod
+    def set_customer(self, ticket_id: int, customer_id: int) -> None: ...
 
 
 class DeliveryRepository(abc.ABC):
@@ -165,9 +243,44 @@ class SourceRepository(abc.ABC):
         """Record every known source and whether the configuration switches it on."""
 
 
+class PrivacyRepository(abc.ABC):
+    """KVKK erasure: remove what names a person, and remember (by hash only) not to take it in again."""
+
+    @abc.abstractmethod
+    def scan_mentions(self, after_id: int = 0, limit: int = 1000) -> list[Mention]:
+        """Every stored mention, whatever its status, by id from ``after_id`` on."""
+
+    @abc.abstractmethod
+    def mentions_by_author(self, author_handle: str, source: str | None = None) -> list[int]:
+        """Ids of mentions written by this handle (case-insensitive, with or without "@")."""
+
+    @abc.abstractmethod
+    def matched_mentions(self, customer_id: int) -> list[int]:
+        """Ids of mentions with this customer as a candidate in any status."""
+
+    @abc.abstractmethod
+    def erase(
+        self, *, mention_ids: Sequence[int], customer_id: int | None = None, identifier_hashes: Sequence[str] = ()
+    ) -> Erasure:
+        """Delete the mentions (with everything derived from them: analyses, matches, fingerprints, cases they
+        opened, the outbox rows of those cases), the customer with its identifiers and cases, and any other
+        customer identifier with one of ``identifier_hashes``; tombstone the mentions so no crawl brings them
+        back."""
+
+    @abc.abstractmethod
+    def tombstone(self, kind: str, hash_: str) -> None: ...
+
+    @abc.abstractmethod
+    def is_tombstoned(self, kind: str, hash_: str) -> bool: ...
+
+
 class AuditLog(abc.ABC):
     @abc.abstractmethod
     def record(self, actor: str, action: str, subject: str = "", **detail: Any) -> None: ...
+
+    @abc.abstractmethod
+    def last(self, action: str) -> dict[str, Any] | None:
+        """The detail of the latest entry for ``action``, if any."""
 
 
 class UnitOfWork(abc.ABC):
@@ -177,12 +290,14 @@ class UnitOfWork(abc.ABC):
     analyses: AnalysisRepository
     customers: CustomerRepository
     matches: MatchRepository
+    fingerprints: FingerprintRepository
     tickets: TicketRepository
     deliveries: DeliveryRepository
     crawl_state: CrawlStateRepository
     source_runs: SourceRunRepository
     brands: BrandRepository
     sources: SourceRepository
+    privacy: PrivacyRepository
     audit: AuditLog
 
     def __enter__(self) -> UnitOfWork:

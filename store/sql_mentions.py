@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
@@ -24,6 +25,7 @@ from store.tables import (
     CrawlStateRow,
     MentionBrandRow,
     MentionRow,
+    TombstoneRow,
     utcnow,
 )
 
@@ -48,7 +50,12 @@ def _mention_values(raw: RawMention) -> dict[str, Any]:
     }
 
 
-def _to_mention(row: MentionRow) -> Mention:
+def mention_tombstone(source: str, external_id: str) -> str:
+    """What a tombstone keeps of an erased post: a hash of where it came from, enough to refuse it again."""
+    return hashlib.sha256(f"{source}\x00{external_id}".encode()).hexdigest()
+
+
+def to_mention(row: MentionRow) -> Mention:
     raw = RawMention(
         source=row.source,
         external_id=row.external_id,
@@ -72,14 +79,29 @@ class SqlAlchemyMentionRepository(repo.MentionRepository):
 
     def add_many(self, raws: Iterable[RawMention]) -> repo.AddResult:
         rows = [_mention_values(raw) for raw in raws]
-        added = len(insert_many_ignoring(self.session, MentionRow, rows, ["source", "external_id"]))
+        erased = self._erased({mention_tombstone(r["source"], r["external_id"]): r for r in rows})
+        kept = [r for r in rows if mention_tombstone(r["source"], r["external_id"]) not in erased]
+        added = len(insert_many_ignoring(self.session, MentionRow, kept, ["source", "external_id"]))
         return repo.AddResult(added, len(rows) - added)
+
+    def _erased(self, by_hash: dict[str, Any]) -> set[str]:
+        """Hashes among ``by_hash`` of posts erased under KVKK (a crawl must not bring them back)."""
+        found: set[str] = set()
+        hashes = list(by_hash)
+        for start in range(0, len(hashes), 500):
+            chunk = hashes[start : start + 500]
+            found.update(
+                self.session.scalars(
+                    select(TombstoneRow.hash).where(TombstoneRow.kind == "mention", TombstoneRow.hash.in_(chunk))
+                )
+            )
+        return found
 
     def get(self, mention_id: int) -> Mention:
         row = self.session.get(MentionRow, mention_id)
         if row is None:
             raise StoreError(f"no mention with id {mention_id}")
-        return _to_mention(row)
+        return to_mention(row)
 
     def with_status(self, status: MentionStatus, limit: int = 500, after_id: int = 0) -> list[Mention]:
         stmt = (
@@ -88,7 +110,7 @@ class SqlAlchemyMentionRepository(repo.MentionRepository):
             .order_by(MentionRow.id)
             .limit(limit)
         )
-        return [_to_mention(r) for r in self.session.scalars(stmt)]
+        return [to_mention(r) for r in self.session.scalars(stmt)]
 
     def set_status(self, mention_id: int, status: MentionStatus, error: str | None = None) -> None:
         self.session.execute(

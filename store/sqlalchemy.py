@@ -14,13 +14,15 @@ from sqlalchemy.orm import Session, sessionmaker
 from store import repository as repo
 from store.errors import StoreError
 from store.model import Brand, SourceRun
-from store.sql_care import (
+from store.sql_cases import SqlAlchemyTicketRepository
+from store.sql_customers import (
     SqlAlchemyCustomerRepository,
-    SqlAlchemyDeliveryRepository,
+    SqlAlchemyFingerprintRepository,
     SqlAlchemyMatchRepository,
-    SqlAlchemyTicketRepository,
 )
 from store.sql_mentions import SqlAlchemyAnalysisRepository, SqlAlchemyCrawlStateRepository, SqlAlchemyMentionRepository
+from store.sql_outbox import SqlAlchemyDeliveryRepository
+from store.sql_privacy import SqlAlchemyPrivacyRepository
 from store.tables import (
     AuditRow,
     BrandRow,
@@ -95,6 +97,11 @@ class SqlAlchemyAuditLog(repo.AuditLog):
     def record(self, actor: str, action: str, subject: str = "", **detail: Any) -> None:
         self.session.add(AuditRow(actor=actor, action=action, subject=subject, detail=detail, at=utcnow()))
 
+    def last(self, action: str) -> dict[str, Any] | None:
+        stmt = select(AuditRow.detail).where(AuditRow.action == action).order_by(AuditRow.id.desc()).limit(1)
+        found = self.session.scalar(stmt)
+        return dict(found) if found is not None else None
+
 
 class SqlAlchemyUnitOfWork(repo.UnitOfWork):
     """A session per ``with`` block; database errors surface as StoreError."""
@@ -112,12 +119,14 @@ class SqlAlchemyUnitOfWork(repo.UnitOfWork):
         self.analyses = SqlAlchemyAnalysisRepository(s)
         self.customers = SqlAlchemyCustomerRepository(s)
         self.matches = SqlAlchemyMatchRepository(s)
+        self.fingerprints = SqlAlchemyFingerprintRepository(s)
         self.tickets = SqlAlchemyTicketRepository(s)
         self.deliveries = SqlAlchemyDeliveryRepository(s)
         self.crawl_state = SqlAlchemyCrawlStateRepository(s)
         self.source_runs = SqlAlchemySourceRunRepository(s)
         self.brands = SqlAlchemyBrandRepository(s)
         self.sources = SqlAlchemySourceRepository(s)
+        self.privacy = SqlAlchemyPrivacyRepository(s)
         self.audit = SqlAlchemyAuditLog(s)
         return self
 

@@ -125,34 +125,86 @@ class CustomerRow(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     external_id: Mapped[str] = mapped_column(String(200), unique=True)
     name: Mapped[str] = mapped_column(String(300))
-    email: Mapped[str | None] = mapped_column(String(300), index=True)
-    phone: Mapped[str | None] = mapped_column(String(40), index=True)
+    name_key: Mapped[str] = mapped_column(String(300), default="", index=True)
+    city: Mapped[str] = mapped_column(String(100), default="")
+    vip: Mapped[bool] = mapped_column(default=False)
     segment: Mapped[str] = mapped_column(String(100), default="")
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class CustomerHandleRow(Base):
-    """One ``source:handle`` of a customer, for indexed look-up."""
+class CustomerIdentifierRow(Base):
+    """One identifier of a customer as a keyed hash, with the masked form people may read."""
 
-    __tablename__ = "customer_handles"
-    __table_args__ = (UniqueConstraint("handle", name="uq_customer_handles_handle"),)
+    __tablename__ = "customer_identifiers"
+    __table_args__ = (
+        UniqueConstraint("customer_id", "kind", "hash", name="uq_customer_identifiers"),
+        Index("ix_customer_identifiers_kind_hash", "kind", "hash"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), index=True)
-    handle: Mapped[str] = mapped_column(String(300))
+    kind: Mapped[str] = mapped_column(String(60))
+    hash: Mapped[str] = mapped_column(String(64))
+    display: Mapped[str] = mapped_column(String(200), default="")
 
 
 class CustomerMatchRow(Base):
+    """A candidate customer of a mention: auto-linked, suggested to agents, confirmed or rejected."""
+
     __tablename__ = "customer_matches"
+    __table_args__ = (
+        UniqueConstraint("mention_id", "customer_id", name="uq_customer_matches"),
+        Index("ix_customer_matches_customer", "customer_id"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mention_id: Mapped[int] = mapped_column(ForeignKey("mentions.id", ondelete="CASCADE"), index=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    confidence: Mapped[float] = mapped_column(Float)
+    reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
+    status: Mapped[str] = mapped_column(String(20), default="auto")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class FingerprintRow(Base):
+    """A mention's near-duplicate fingerprint, and the earlier mention it repeats, if any."""
+
+    __tablename__ = "fingerprints"
     id: Mapped[int] = mapped_column(primary_key=True)
     mention_id: Mapped[int] = mapped_column(ForeignKey("mentions.id", ondelete="CASCADE"), unique=True)
-    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
-    method: Mapped[str] = mapped_column(String(40))
-    confidence: Mapped[float] = mapped_column(Float)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    data: Mapped[dict[str, Any]]
+    duplicate_of: Mapped[int | None] = mapped_column(ForeignKey("mentions.id", ondelete="SET NULL"))
+    similarity: Mapped[float | None] = mapped_column(Float)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class FingerprintBandRow(Base):
+    """Locality-sensitive hash bands: mentions sharing a band are near-duplicate candidates."""
+
+    __tablename__ = "fingerprint_bands"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mention_id: Mapped[int] = mapped_column(ForeignKey("mentions.id", ondelete="CASCADE"), index=True)
+    band: Mapped[str] = mapped_column(String(40), index=True)
+
+
+class TombstoneRow(Base):
+    """Something erased under KVKK that must not come back (a re-crawled post, a re-imported customer).
+
+    Only a keyed hash is kept, so the tombstone names nobody."""
+
+    __tablename__ = "tombstones"
+    __table_args__ = (UniqueConstraint("kind", "hash", name="uq_tombstones"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))  # mention | customer
+    hash: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class TicketRow(Base):
     __tablename__ = "tickets"
+    __table_args__ = (
+        Index("ix_tickets_customer_status", "customer_id", "status"),
+        Index("ix_tickets_status_updated", "status", "updated_at"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     mention_id: Mapped[int] = mapped_column(ForeignKey("mentions.id", ondelete="CASCADE"), unique=True)
     brand: Mapped[str] = mapped_column(String(200), index=True)
@@ -163,6 +215,28 @@ class TicketRow(Base):
     summary: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CaseMentionRow(Base):
+    """The mentions of a case (a ticket): the one that opened it and every one that joined later."""
+
+    __tablename__ = "case_mentions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    mention_id: Mapped[int] = mapped_column(ForeignKey("mentions.id", ondelete="CASCADE"), unique=True)
+    reason: Mapped[str] = mapped_column(String(40))  # opened | customer | author | duplicate
+    added_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CaseEventRow(Base):
+    """A case's timeline: mentions joining, matches, alerts, agents' actions and replies."""
+
+    __tablename__ = "case_events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    kind: Mapped[str] = mapped_column(String(40))
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
 class DeliveryRow(Base):

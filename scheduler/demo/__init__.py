@@ -19,6 +19,9 @@ from scheduler.demo.tables import print_sources, print_summary, print_tickets
 from scheduler.pipeline import RunReport, run_once
 
 HERE = Path(__file__).resolve().parent
+# The demo's own key for hashing its made-up customers' identifiers. A real deployment sets KULAK_IDENTITY_KEY to
+# a secret of its own; this one is public and protects nothing.
+DEMO_IDENTITY_KEY = "kulak-demo-identity-key-public"
 
 
 @dataclass
@@ -58,7 +61,11 @@ def run_demo(out: Path, *, use_slack: bool = True, console: Console | None = Non
     stand_ins = standins.build()
     with standins.running(stand_ins), SlackServer() as slack:
         config = _write_config(out, {**stand_ins.urls, "slack": f"{slack.url}/api/"})
-        env = {**stand_ins.secrets, **({"KULAK_SLACK_TOKEN": SlackServer.DEFAULT_TOKEN} if use_slack else {})}
+        env = {
+            **stand_ins.secrets,
+            "KULAK_IDENTITY_KEY": DEMO_IDENTITY_KEY,
+            **({"KULAK_SLACK_TOKEN": SlackServer.DEFAULT_TOKEN} if use_slack else {}),
+        }
         settings = load_settings(config, env=env)
         names = [conf.name for conf in settings.sources]
         console.print(

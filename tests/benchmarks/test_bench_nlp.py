@@ -46,8 +46,11 @@ def median_seconds(fn: Callable[[], object]) -> float:
 
 
 def peak_rss_mb(code: str) -> float:
-    """Peak resident memory of a fresh Python process running ``code``."""
-    probe = f"{code}\nimport resource; print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+    """Peak resident memory of a fresh Python process running ``code``.
+
+    Read from VmHWM, which starts afresh at exec; ``getrusage``'s ru_maxrss would carry this (large) pytest
+    process's peak over into the child."""
+    probe = f"{code}\nprint(next(l for l in open('/proc/self/status') if l.startswith('VmHWM')).split()[1])"
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, check=True)
     return int(done.stdout.split()[-1]) / 1024
 
@@ -77,9 +80,10 @@ def test_whole_chain_against_tfidf_logistic_regression() -> None:
         f"scikit-learn TF-IDF + LR predict (sentiment only, batched): {base_rate:,.0f} texts/s; "
         f"ratio {ours_rate / base_rate:.2f}"
     )
-    # The target is 1,000 texts/s a core; the baseline runs at about 4,000-5,000 here, so the chain must keep
-    # at least a fifth of its speed while doing seven tasks instead of one.
-    assert ours_rate / base_rate > 0.2
+    # The target is 1,000 texts/s a core. The batched baseline runs at about 7,500-8,000 texts/s on this
+    # machine (measured 2026-11-23), so 1,000 texts/s is a ratio of about 0.13: below 0.12 the chain has
+    # fallen under the target, whatever the machine's speed.
+    assert ours_rate / base_rate > 0.12
 
 
 def test_peak_memory_of_the_analyser() -> None:

@@ -66,6 +66,7 @@ def servers() -> Iterator[tuple[SikayetvarSite, SlackServer]]:
 def kulak(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("KULAK_")}
     env["KULAK_SLACK_TOKEN"] = SlackServer.DEFAULT_TOKEN
+    env["KULAK_IDENTITY_KEY"] = "e2e-tests-identity-key-0001"
     return subprocess.run(
         [str(KULAK), "--config", str(config), *args], capture_output=True, text=True, env=env, timeout=300, check=False
     )
@@ -136,6 +137,7 @@ def test_overlapping_cron_runs_do_the_work_once(tmp_path: Path, servers: tuple[S
     (tmp_path / "customers.csv").write_text(CUSTOMERS, encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if not k.startswith("KULAK_")}
     env["KULAK_SLACK_TOKEN"] = SlackServer.DEFAULT_TOKEN
+    env["KULAK_IDENTITY_KEY"] = "e2e-tests-identity-key-0001"
     first = subprocess.Popen(
         [str(KULAK), "--config", str(config), "run", "--once"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
     )

@@ -11,6 +11,8 @@ import pytest
 from sqlalchemy import Engine
 
 from classifiers.base import MentionContext
+from classifiers.customers import Columns, to_customer
+from classifiers.identity import IdentityKey
 from classifiers.job import analyze_pending, match_pending
 from classifiers.matching import CustomerMatcher
 from config.loader import load_settings
@@ -21,11 +23,12 @@ from responders.routing import TicketRouter
 from responders.slack import SlackAlerter, slack_client
 from scheduler.bootstrap import bootstrap
 from scheduler.pipeline import run_once
-from store.model import Analysis, Brand, Customer, DeliveryStatus, Label, MentionStatus, RawMention, Urgency
+from store.model import Analysis, Brand, DeliveryStatus, Label, MentionStatus, RawMention, Urgency
 from store.sqlalchemy import SqlAlchemyUnitOfWork
 
 BRANDS = [Brand("Kuzey Telekom", aliases=("Kuzey Telekom",)), Brand("Deniz GSM", competitor=True)]
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+KEY = IdentityKey("stage-tests-identity-key")
 
 
 class ScriptedAnalyzer:
@@ -70,7 +73,9 @@ def load(engine: Engine, *raws: RawMention) -> SqlAlchemyUnitOfWork:
     uow = SqlAlchemyUnitOfWork(engine)
     with uow:
         uow.mentions.add_many(raws)
-        uow.customers.upsert(Customer("C-1", "Ayşe Kaya", handles=("sikayetvar:ayse.k",)))
+        uow.customers.upsert(
+            to_customer({"external_id": "C-1", "name": "Ayşe Kaya", "handles": "sikayetvar:ayse.k"}, Columns(), KEY)
+        )
         uow.commit()
     return uow
 
@@ -94,7 +99,7 @@ def test_routing_opens_one_ticket_per_negative_own_brand_mention(engine: Engine,
         mention("3", "şebeke yok", brand="Deniz GSM"),
     )
     analyze_pending(uow, ScriptedAnalyzer())
-    assert match_pending(uow, CustomerMatcher()) == {"matched_by_handle": 1, "unmatched": 2}
+    assert match_pending(uow, CustomerMatcher(KEY)) == {"matched": 1, "unmatched": 2}
     alerter = SlackAlerter(slack_client(SlackServer.DEFAULT_TOKEN, f"{slack.url}/api/"), "#care-alerts")
     router = TicketRouter(BRANDS, units={"billing": "finance"})
     counts = route_pending(uow, router, [alerter])
@@ -117,7 +122,7 @@ def test_routing_opens_one_ticket_per_negative_own_brand_mention(engine: Engine,
 def test_an_outage_is_retried_and_each_alert_goes_to_its_own_target(engine: Engine, slack: SlackServer) -> None:
     uow = load(engine, mention("1", "fatura hatalı"))
     analyze_pending(uow, ScriptedAnalyzer())
-    match_pending(uow, CustomerMatcher())
+    match_pending(uow, CustomerMatcher(KEY))
     client = slack_client(SlackServer.DEFAULT_TOKEN, f"{slack.url}/api/")
     care, closed = SlackAlerter(client, "#care-alerts"), SlackAlerter(client, "#closed")
     route_pending(uow, TicketRouter(BRANDS), [care, closed])
@@ -138,7 +143,7 @@ def test_an_outage_is_retried_and_each_alert_goes_to_its_own_target(engine: Engi
 def test_a_channel_the_bot_is_not_in_is_rejected_once(engine: Engine, slack: SlackServer) -> None:
     uow = load(engine, mention("1", "fatura hatalı"))
     analyze_pending(uow, ScriptedAnalyzer())
-    match_pending(uow, CustomerMatcher())
+    match_pending(uow, CustomerMatcher(KEY))
     closed = SlackAlerter(slack_client(SlackServer.DEFAULT_TOKEN, f"{slack.url}/api/"), "#closed")
     route_pending(uow, TicketRouter(BRANDS), [closed])
     assert deliver_pending(uow, {"slack": closed}) == {"rejected": 1}
@@ -148,16 +153,20 @@ def test_a_channel_the_bot_is_not_in_is_rejected_once(engine: Engine, slack: Sla
     assert slack.posted() == []
 
 
-def test_a_bad_customer_file_is_reported_and_the_run_goes_on(tmp_path: Path, database_url: str) -> None:
+def test_bad_customer_records_are_reported_and_the_run_goes_on(tmp_path: Path, database_url: str) -> None:
     config = tmp_path / "kulak.toml"
     config.write_text('[[brands]]\nname = "Kuzey Telekom"\n[customers]\nfile = "customers.csv"\n', encoding="utf-8")
-    (tmp_path / "customers.csv").write_text("external_id,name,phone\nC-1,Ayşe,not-a-phone\n", encoding="utf-8")
-    settings = replace(load_settings(config, env={}), store=StoreSettings(database_url=database_url))
+    (tmp_path / "customers.csv").write_text(
+        "external_id,name,phone\nC-1,Ayşe,not-a-phone\nC-2,Mehmet Kaya,0532 111 22 33\n", encoding="utf-8"
+    )
+    env = {"KULAK_IDENTITY_KEY": "stage-tests-identity-key"}
+    settings = replace(load_settings(config, env=env), store=StoreSettings(database_url=database_url))
     app = bootstrap(settings, sources=[], alerters=[])
     with app.uow:
         app.uow.mentions.add_many([mention("1", "Kuzey Telekom faturamı iki kez kesti, rezalet!")])
         app.uow.commit()
     report = run_once(app)
-    assert report.customers == {"customer_file_errors": 1}
+    assert report.customers == {"customers_loaded": 1, "customer_record_errors": 1}
+    assert run_once(app).customers == {}  # the same file again is not re-imported
     assert report.analyzed == {"analyzed": 1} and report.routed["tickets_opened"] == 1
     app.engine.dispose()

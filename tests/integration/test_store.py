@@ -18,6 +18,7 @@ from store.model import (
     CustomerMatch,
     Delivery,
     DeliveryStatus,
+    Identifier,
     Label,
     Mention,
     MentionStatus,
@@ -29,6 +30,7 @@ from store.repository import UnitOfWork, drain
 from store.sqlalchemy import SqlAlchemyUnitOfWork
 
 ISTANBUL = timezone(timedelta(hours=3))
+HANDLE = Identifier("handle:sikayetvar", "h" * 64, "@ayse.k")
 NOW = datetime(2026, 11, 20, 9, 30, tzinfo=ISTANBUL)
 
 
@@ -83,6 +85,26 @@ def test_migrations_create_the_schema_and_rerun_as_a_no_op(engine: Engine) -> No
     assert db.current_revision(engine) == db.head_revision()
 
 
+def test_the_migrations_build_exactly_the_tables_the_code_declares(engine: Engine) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from store.tables import Base
+
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    assert diff == []
+
+
+def test_the_latest_migration_goes_down_and_up_again(engine: Engine) -> None:
+    from alembic import command
+
+    command.downgrade(db._alembic_config(engine), "0003")
+    assert "customer_handles" in db.table_names(engine) and "case_events" not in db.table_names(engine)
+    db.upgrade(engine)
+    assert db.current_revision(engine) == db.head_revision()
+
+
 def test_same_mention_is_stored_once_and_keeps_its_fields(engine: Engine) -> None:
     uow = SqlAlchemyUnitOfWork(engine)
     with uow:
@@ -124,12 +146,12 @@ def test_stage_rows_are_idempotent(engine: Engine) -> None:
     with uow:
         uow.mentions.add_many([raw("1")])
         mention = uow.mentions.with_status(MentionStatus.NEW)[0]
-        customer = uow.customers.upsert(Customer("C-1", "Ayşe Kaya", handles=("sikayetvar:ayse.k",)))
+        customer = uow.customers.upsert(Customer("C-1", "Ayşe Kaya", identifiers=(HANDLE,)))
         assert customer.id is not None
         assert uow.analyses.add(mention.id, analysis())
         assert not uow.analyses.add(mention.id, analysis(("Other",)))
-        assert uow.matches.add(CustomerMatch(mention.id, customer.id, "handle", 0.95))
-        assert not uow.matches.add(CustomerMatch(mention.id, customer.id, "email", 0.9))
+        assert uow.matches.add(CustomerMatch(mention.id, customer.id, 0.95, ("handle @ayse.k on sikayetvar",)))
+        assert not uow.matches.add(CustomerMatch(mention.id, customer.id, 0.9, ("email",)))
         ticket, created = uow.tickets.open(Ticket(mention.id, "Kuzey Telekom", "high", "finance", "Fatura"))
         same, created_again = uow.tickets.open(Ticket(mention.id, "Kuzey Telekom", "low", "care", "x"))
         uow.commit()
@@ -140,7 +162,7 @@ def test_stage_rows_are_idempotent(engine: Engine) -> None:
             stored is not None and stored.brands == ("Kuzey Telekom",) and stored.urgency.reasons == ("legal threat",)
         )
         match = uow.matches.get(mention.id)
-        assert match is not None and match.method == "handle"
+        assert match is not None and match.reasons == ("handle @ayse.k on sikayetvar",)
         assert uow.tickets.count() == 1
 
 
@@ -186,33 +208,22 @@ def test_crawl_state_is_saved_and_updated(engine: Engine) -> None:
     assert state.updated_at is not None and state.updated_at.tzinfo == UTC
 
 
-def test_customers_are_found_by_handle_email_and_phone(engine: Engine) -> None:
+def test_customers_are_found_by_identifier_hash_and_name_key(engine: Engine) -> None:
     uow = SqlAlchemyUnitOfWork(engine)
+    email, phone = Identifier("email", "e" * 64, "a***@e***.test"), Identifier("phone", "p" * 64, "0532 *** ** 67")
     with uow:
-        uow.customers.upsert(
-            Customer(
-                "C-1",
-                "Ayşe Kaya",
-                email="ayse@example.test",
-                phone="5321234567",
-                handles=("sikayetvar:ayse.k", "x:@aysek"),
-            )
-        )
-        updated = uow.customers.upsert(Customer("C-1", "Ayşe Kaya", handles=("sikayetvar:ayse.k",)))
+        uow.customers.upsert(Customer("C-1", "Ayşe Kaya", "ayse kaya", identifiers=(HANDLE, email, phone)))
+        updated = uow.customers.upsert(Customer("C-1", "Ayşe Kaya", "ayse kaya", "İzmir", identifiers=(HANDLE,)))
+        uow.customers.upsert(Customer("C-2", "Mehmet Kaya", "mehmet kaya", identifiers=(HANDLE,)))  # shared
         uow.commit()
-    assert updated.handles == ("sikayetvar:ayse.k",)
+    assert updated.identifiers == (HANDLE,) and updated.city == "İzmir"
     with uow:
-        assert uow.customers.by_handle("x:@aysek") is None
-        found = uow.customers.by_handle("SIKAYETVAR:Ayse.K")
-        assert found is not None and found.external_id == "C-1"
-        assert uow.customers.by_contact(email="x@example.test") is None
-        uow.customers.upsert(Customer("C-2", "Mehmet", email="Mehmet@Example.test", phone="5551112233"))
-        by_email = uow.customers.by_contact(email="mehmet@example.test")
-        assert by_email is not None and by_email.external_id == "C-2"
-        by_phone = uow.customers.by_contact(phone="5551112233")
-        assert by_phone is not None and by_phone.external_id == "C-2"
-        with pytest.raises(StoreError, match="already belongs"):
-            uow.customers.upsert(Customer("C-3", "Başka", handles=("sikayetvar:ayse.k",)))
+        assert uow.customers.with_identifier("email", "e" * 64) == []  # dropped by the update
+        assert [c.external_id for c in uow.customers.with_identifier(HANDLE.kind, HANDLE.hash)] == ["C-1", "C-2"]
+        assert uow.customers.with_identifier("handle:x", HANDLE.hash) == []  # the kind is part of the key
+        assert [c.external_id for c in uow.customers.with_name_key("ayse kaya")] == ["C-1"]
+        assert uow.customers.identifier_kinds() == ["handle:sikayetvar"]
+        assert uow.customers.count() == 2
 
 
 def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path: object) -> None:

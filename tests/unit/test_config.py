@@ -93,6 +93,11 @@ def test_config_path_comes_from_kulak_config(tmp_path: Path) -> None:
         ('[[brands]]\nname = "A"\nhandles = ["getir"]\n', "brands[0].handles[0]", "starting with @"),
         ('[log]\nlevel = "LOUD"\n', "log.level", "DEBUG, INFO"),
         ("[schedule]\nevery_minutes = 0\n", "schedule.every_minutes", "at least 1"),
+        ('[customers]\ncolumns = { mail = "eposta" }\n', "customers.columns.mail", "unknown customer field"),
+        ('[customers]\nnumber_patterns = { order = "KT-(" }\n', "customers.number_patterns.order", "regular expr"),
+        ("[customers]\nauto_link = 0.4\nsuggest = 0.6\n", "customers.auto_link", "suggest <= auto_link"),
+        ('[customers]\nidentity_key = "abcdefghijklmnopq"\n', "customers.identity_key", "KULAK_IDENTITY_KEY"),
+        ("[cases]\nwindow_hours = -1\n", "cases.window_hours", "0 or more"),
     ],
 )
 def test_a_wrong_config_names_file_key_and_expectation(tmp_path: Path, body: str, key: str, expected: str) -> None:

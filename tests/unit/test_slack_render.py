@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 from unittest import mock
@@ -116,6 +117,15 @@ def test_the_matched_customer_is_named_and_an_unmatched_one_says_so() -> None:
     assert "Ayşe Kaya" in matched
     unmatched = json.dumps(render(make_case()), ensure_ascii=False)
     assert NOT_MATCHED in unmatched
+
+
+def test_candidates_waiting_for_an_agent_are_listed_escaped_with_their_confidence() -> None:
+    waiting = (Customer("c1", "Ayşe <@U1> Kaya"), 0.72), (Customer("c2", "Elif Kaya", vip=True), 0.55)
+    case = replace(make_case(), suggested=waiting)
+    shown = json.dumps(render(case), ensure_ascii=False)
+    assert "onay bekliyor / to confirm: Ayşe &lt;@U1&gt; Kaya (0.72), Elif Kaya (0.55)" in shown
+    vip = json.dumps(render(make_case(customer=Customer("c2", "Elif Kaya", vip=True))), ensure_ascii=False)
+    assert "Elif Kaya (VIP)" in vip
 
 
 def test_fields_and_context_carry_the_case() -> None:

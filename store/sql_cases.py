@@ -1,0 +1,140 @@
+"""SQLAlchemy repository for cases: tickets, the mentions that joined them and their timelines."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import Session
+
+from store import repository as repo
+from store.errors import StoreError
+from store.model import CaseEvent, Ticket, TicketStatus
+from store.sql_base import insert_ignoring
+from store.tables import CaseEventRow, CaseMentionRow, MentionRow, TicketRow, utcnow
+
+
+def _to_ticket(row: TicketRow) -> Ticket:
+    return Ticket(
+        mention_id=row.mention_id,
+        brand=row.brand,
+        priority=row.priority,
+        unit=row.unit,
+        summary=row.summary,
+        customer_id=row.customer_id,
+        status=TicketStatus(row.status),
+        id=row.id,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+class SqlAlchemyTicketRepository(repo.TicketRepository):
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def open(self, ticket: Ticket) -> tuple[Ticket, bool]:
+        now = utcnow()
+        values = {
+            "mention_id": ticket.mention_id,
+            "brand": ticket.brand,
+            "customer_id": ticket.customer_id,
+            "priority": ticket.priority,
+            "unit": ticket.unit,
+            "status": ticket.status.value,
+            "summary": ticket.summary,
+            "created_at": now,
+            "updated_at": now,
+        }
+        new_id = insert_ignoring(self.session, TicketRow, values, ["mention_id"])
+        row = self.session.scalar(select(TicketRow).where(TicketRow.mention_id == ticket.mention_id))
+        assert row is not None  # just inserted or already there
+        if new_id is not None:
+            self.session.add(
+                CaseMentionRow(ticket_id=new_id, mention_id=ticket.mention_id, reason="opened", added_at=now)
+            )
+            self.add_event(CaseEvent(new_id, "opened", {"mention_id": ticket.mention_id, "priority": ticket.priority}))
+        return _to_ticket(row), new_id is not None
+
+    def get(self, ticket_id: int) -> Ticket:
+        row = self.session.get(TicketRow, ticket_id)
+        if row is None:
+            raise StoreError(f"no ticket with id {ticket_id}")
+        return _to_ticket(row)
+
+    def count(self) -> int:
+        return int(self.session.scalar(select(func.count()).select_from(TicketRow)) or 0)
+
+    def listed(self, limit: int = 100) -> list[Ticket]:
+        return [_to_ticket(r) for r in self.session.scalars(select(TicketRow).order_by(TicketRow.id).limit(limit))]
+
+    def case_of(self, mention_id: int) -> Ticket | None:
+        row = self.session.scalar(
+            select(TicketRow)
+            .join(CaseMentionRow, CaseMentionRow.ticket_id == TicketRow.id)
+            .where(CaseMentionRow.mention_id == mention_id)
+        )
+        return _to_ticket(row) if row else None
+
+    def open_case_of(
+        self, *, customer_id: int | None, source: str, author_handle: str, since: datetime
+    ) -> tuple[Ticket, str] | None:
+        active = (TicketRow.status == TicketStatus.OPEN.value, TicketRow.updated_at >= since)
+        if customer_id is not None:
+            row = self.session.scalar(
+                select(TicketRow)
+                .where(TicketRow.customer_id == customer_id, *active)
+                .order_by(TicketRow.updated_at.desc(), TicketRow.id.desc())
+                .limit(1)
+            )
+            if row is not None:
+                return _to_ticket(row), "customer"
+        if not author_handle:
+            return None
+        stmt = (
+            select(TicketRow)
+            .join(CaseMentionRow, CaseMentionRow.ticket_id == TicketRow.id)
+            .join(MentionRow, MentionRow.id == CaseMentionRow.mention_id)
+            .where(MentionRow.source == source, MentionRow.author_handle == author_handle, *active)
+            .order_by(TicketRow.updated_at.desc(), TicketRow.id.desc())
+            .limit(1)
+        )
+        if customer_id is not None:  # a case of the same author tied to someone else is not this customer's
+            stmt = stmt.where(or_(TicketRow.customer_id.is_(None), TicketRow.customer_id == customer_id))
+        row = self.session.scalar(stmt)
+        return (_to_ticket(row), "author") if row is not None else None
+
+    def attach(self, ticket_id: int, mention_id: int, reason: str) -> bool:
+        now = utcnow()
+        values = {"ticket_id": ticket_id, "mention_id": mention_id, "reason": reason, "added_at": now}
+        if insert_ignoring(self.session, CaseMentionRow, values, ["mention_id"]) is None:
+            return False
+        self.session.execute(update(TicketRow).where(TicketRow.id == ticket_id).values(updated_at=now))
+        self.add_event(CaseEvent(ticket_id, "mention", {"mention_id": mention_id, "reason": reason}))
+        return True
+
+    def mentions_of(self, ticket_id: int) -> list[tuple[int, str]]:
+        stmt = (
+            select(CaseMentionRow.mention_id, CaseMentionRow.reason)
+            .where(CaseMentionRow.ticket_id == ticket_id)
+            .order_by(CaseMentionRow.id)
+        )
+        return [(int(m), str(r)) for m, r in self.session.execute(stmt)]
+
+    def add_event(self, event: CaseEvent) -> None:
+        self.session.add(
+            CaseEventRow(ticket_id=event.ticket_id, kind=event.kind, detail=dict(event.detail), at=event.at or utcnow())
+        )
+        self.session.flush()
+
+    def timeline(self, ticket_id: int) -> list[CaseEvent]:
+        stmt = (
+            select(CaseEventRow).where(CaseEventRow.ticket_id == ticket_id).order_by(CaseEventRow.at, CaseEventRow.id)
+        )
+        return [CaseEvent(r.ticket_id, r.kind, dict(r.detail), r.at) for r in self.session.scalars(stmt)]
+
+    def set_customer(self, ticket_id: int, customer_id: int) -> None:
+        self.session.execute(
+            update(TicketRow).where(TicketRow.id == ticket_id).values(customer_id=customer_id, updated_at=utcnow())
+        )
+        self.add_event(CaseEvent(ticket_id, "customer", {"customer_id": customer_id}))

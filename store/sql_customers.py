@@ -1,0 +1,221 @@
+"""SQLAlchemy repositories for who is talking: customers (as keyed hashes), match candidates, fingerprints."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session
+
+from store import repository as repo
+from store.errors import StoreError
+from store.model import Customer, CustomerMatch, Identifier, MatchStatus
+from store.sql_base import insert_ignoring
+from store.tables import (
+    CustomerIdentifierRow,
+    CustomerMatchRow,
+    CustomerRow,
+    FingerprintBandRow,
+    FingerprintRow,
+    MentionRow,
+    utcnow,
+)
+
+
+class SqlAlchemyCustomerRepository(repo.CustomerRepository):
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def _to_customers(self, rows: Sequence[CustomerRow]) -> list[Customer]:
+        if not rows:
+            return []
+        found: dict[int, list[Identifier]] = {r.id: [] for r in rows}
+        stmt = (
+            select(CustomerIdentifierRow)
+            .where(CustomerIdentifierRow.customer_id.in_(found))
+            .order_by(CustomerIdentifierRow.id)
+        )
+        for ident in self.session.scalars(stmt):
+            found[ident.customer_id].append(Identifier(ident.kind, ident.hash, ident.display))
+        return [
+            Customer(
+                external_id=r.external_id,
+                name=r.name,
+                name_key=r.name_key,
+                city=r.city,
+                vip=r.vip,
+                segment=r.segment,
+                identifiers=tuple(found[r.id]),
+                id=r.id,
+            )
+            for r in rows
+        ]
+
+    def upsert(self, customer: Customer) -> Customer:
+        row = self.session.scalar(select(CustomerRow).where(CustomerRow.external_id == customer.external_id))
+        if row is None:
+            row = CustomerRow(external_id=customer.external_id)
+            self.session.add(row)
+        row.name, row.name_key, row.city = customer.name, customer.name_key, customer.city
+        row.vip, row.segment, row.updated_at = customer.vip, customer.segment, utcnow()
+        self.session.flush()
+        wanted = {(i.kind, i.hash): i.display for i in customer.identifiers}
+        for existing in self.session.scalars(
+            select(CustomerIdentifierRow).where(CustomerIdentifierRow.customer_id == row.id)
+        ):
+            key = (existing.kind, existing.hash)
+            if key in wanted:
+                existing.display = wanted.pop(key)
+            else:
+                self.session.delete(existing)
+        for (kind, hash_), display in sorted(wanted.items()):
+            self.session.add(CustomerIdentifierRow(customer_id=row.id, kind=kind, hash=hash_, display=display))
+        self.session.flush()
+        return self._to_customers([row])[0]
+
+    def get(self, customer_id: int) -> Customer | None:
+        row = self.session.get(CustomerRow, customer_id)
+        return self._to_customers([row])[0] if row else None
+
+    def by_external_id(self, external_id: str) -> Customer | None:
+        row = self.session.scalar(select(CustomerRow).where(CustomerRow.external_id == external_id))
+        return self._to_customers([row])[0] if row else None
+
+    def with_identifier(self, kind: str, hash_: str) -> list[Customer]:
+        stmt = (
+            select(CustomerRow)
+            .join(CustomerIdentifierRow, CustomerIdentifierRow.customer_id == CustomerRow.id)
+            .where(CustomerIdentifierRow.kind == kind, CustomerIdentifierRow.hash == hash_)
+            .order_by(CustomerRow.id)
+        )
+        return self._to_customers(list(self.session.scalars(stmt).unique()))
+
+    def with_name_key(self, name_key: str, limit: int = 50) -> list[Customer]:
+        if not name_key:
+            return []
+        stmt = select(CustomerRow).where(CustomerRow.name_key == name_key).order_by(CustomerRow.id).limit(limit)
+        return self._to_customers(list(self.session.scalars(stmt)))
+
+    def identifier_kinds(self) -> list[str]:
+        return list(self.session.scalars(select(CustomerIdentifierRow.kind).distinct().order_by("kind")))
+
+    def count(self) -> int:
+        return int(self.session.scalar(select(func.count()).select_from(CustomerRow)) or 0)
+
+
+def _to_match(row: CustomerMatchRow) -> CustomerMatch:
+    return CustomerMatch(row.mention_id, row.customer_id, row.confidence, tuple(row.reasons), MatchStatus(row.status))
+
+
+class SqlAlchemyMatchRepository(repo.MatchRepository):
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, match: CustomerMatch) -> bool:
+        now = utcnow()
+        values = {
+            "mention_id": match.mention_id,
+            "customer_id": match.customer_id,
+            "confidence": match.confidence,
+            "reasons": list(match.reasons),
+            "status": match.status.value,
+            "created_at": now,
+            "updated_at": now,
+        }
+        return insert_ignoring(self.session, CustomerMatchRow, values, ["mention_id", "customer_id"]) is not None
+
+    def get(self, mention_id: int) -> CustomerMatch | None:
+        linked = [m for m in self.candidates(mention_id) if m.status.linked]
+        return linked[0] if linked else None
+
+    def candidates(self, mention_id: int) -> list[CustomerMatch]:
+        stmt = (
+            select(CustomerMatchRow)
+            .where(CustomerMatchRow.mention_id == mention_id)
+            .order_by(CustomerMatchRow.confidence.desc(), CustomerMatchRow.id)
+        )
+        return [_to_match(r) for r in self.session.scalars(stmt)]
+
+    def decide(self, mention_id: int, customer_id: int, status: MatchStatus) -> CustomerMatch:
+        row = self.session.scalar(
+            select(CustomerMatchRow).where(
+                CustomerMatchRow.mention_id == mention_id, CustomerMatchRow.customer_id == customer_id
+            )
+        )
+        if row is None:
+            raise StoreError(f"customer {customer_id} is not a candidate of mention {mention_id}")
+        now = utcnow()
+        row.status, row.updated_at = status.value, now
+        if status is MatchStatus.CONFIRMED:
+            self.session.execute(
+                update(CustomerMatchRow)
+                .where(CustomerMatchRow.mention_id == mention_id, CustomerMatchRow.customer_id != customer_id)
+                .values(status=MatchStatus.REJECTED.value, updated_at=now)
+            )
+        self.session.flush()
+        return _to_match(row)
+
+    def confirmed_for_author(self, source: str, author_handle: str) -> dict[int, int]:
+        if not author_handle:
+            return {}
+        stmt = (
+            select(CustomerMatchRow.customer_id, func.count())
+            .join(MentionRow, MentionRow.id == CustomerMatchRow.mention_id)
+            .where(
+                MentionRow.source == source,
+                MentionRow.author_handle == author_handle,
+                CustomerMatchRow.status == MatchStatus.CONFIRMED.value,
+            )
+            .group_by(CustomerMatchRow.customer_id)
+        )
+        return {int(c): int(n) for c, n in self.session.execute(stmt)}
+
+
+class SqlAlchemyFingerprintRepository(repo.FingerprintRepository):
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(
+        self,
+        mention_id: int,
+        data: Mapping[str, Any],
+        bands: Sequence[str],
+        duplicate_of: int | None = None,
+        similarity: float | None = None,
+    ) -> None:
+        self.session.execute(delete(FingerprintBandRow).where(FingerprintBandRow.mention_id == mention_id))
+        self.session.execute(delete(FingerprintRow).where(FingerprintRow.mention_id == mention_id))
+        self.session.add(
+            FingerprintRow(
+                mention_id=mention_id,
+                data=dict(data),
+                duplicate_of=duplicate_of,
+                similarity=similarity,
+                created_at=utcnow(),
+            )
+        )
+        self.session.add_all(FingerprintBandRow(mention_id=mention_id, band=band) for band in dict.fromkeys(bands))
+        self.session.flush()
+
+    def sharing_bands(
+        self, bands: Sequence[str], since: datetime, limit: int = 200
+    ) -> list[tuple[int, dict[str, Any]]]:
+        if not bands:
+            return []
+        ids = (
+            select(FingerprintBandRow.mention_id)
+            .where(FingerprintBandRow.band.in_(list(dict.fromkeys(bands))))
+            .distinct()
+        )
+        stmt = (
+            select(FingerprintRow.mention_id, FingerprintRow.data)
+            .where(FingerprintRow.mention_id.in_(ids), FingerprintRow.created_at >= since)
+            .order_by(FingerprintRow.mention_id.desc())
+            .limit(limit)
+        )
+        return [(int(m), dict(d)) for m, d in self.session.execute(stmt)]
+
+    def duplicate_of(self, mention_id: int) -> int | None:
+        return self.session.scalar(select(FingerprintRow.duplicate_of).where(FingerprintRow.mention_id == mention_id))
