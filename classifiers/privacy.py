@@ -36,14 +36,19 @@ class PersonFinder:
         *,
         full_name: str = "",
         patterns: Mapping[str, str] | None = None,
+        handle: str = "",
     ) -> None:
         self.key, self.hashes = key, hashes  # identifier kind -> hashes of the person's identifiers
         words = name_key(full_name).split()
         self.name = re.compile(r"(?<!\w)" + r"\s+".join(map(re.escape, words)) + r"(?!\w)") if len(words) > 1 else None
         self.patterns = {k: re.compile(p) for k, p in (patterns or {}).items() if k in hashes}
         self.platforms = [k for k in hashes if k.startswith("handle:")]
+        # "@handle" written in a text, whoever wrote it and whether or not a customer holds that handle
+        self.handle = re.compile(r"(?<![\w@])@" + re.escape(fold(handle)) + r"(?!\w)") if handle else None
 
     def names(self, text: str) -> bool:
+        if self.handle is not None and self.handle.search(fold(text)):
+            return True
         if self.name is not None and self.name.search(name_key(text)):
             return True
         for span in find_pii(text):
@@ -109,9 +114,7 @@ def erase_author(uow: UnitOfWork, key: IdentityKey, handle: str, *, source: str 
         kinds = [k for k in kinds if k == f"handle:{source}"]
     hashes = {kind: {h} for kind in kinds if (h := key.hash(kind, plain)) is not None}
     mentions = _mentions_by_handle(uow, plain, source)
-    finder = PersonFinder(key, hashes)
-    mentions |= _scan(uow, finder)
-    mentions |= _scan_for_handle(uow, plain)
+    mentions |= _scan(uow, PersonFinder(key, hashes, handle=plain))
     every_hash = sorted(h for found in hashes.values() for h in found)
     erased = uow.privacy.erase(mention_ids=sorted(mentions), identifier_hashes=every_hash)
     uow.audit.record("kvkk", "forget", "author", **_counts(erased))
@@ -123,18 +126,6 @@ def _mentions_by_handle(uow: UnitOfWork, handle: str, source: str | None) -> set
     found = set(uow.privacy.mentions_by_author(plain, source))
     if source == "reddit" or source is None:
         found |= set(uow.privacy.mentions_by_author(f"u/{plain}", source))
-    return found
-
-
-def _scan_for_handle(uow: UnitOfWork, handle: str) -> set[int]:
-    """Mentions whose text writes ``@handle`` (folded), whoever wrote them."""
-    wanted = fold(handle)
-    pattern = re.compile(r"(?<![\w@])@" + re.escape(wanted) + r"(?![\w])")
-    found: set[int] = set()
-    after = 0
-    while batch := uow.privacy.scan_mentions(after, _BATCH):
-        found.update(m.id for m in batch if pattern.search(fold(f"{m.raw.title}\n{m.raw.text}")))
-        after = batch[-1].id
     return found
 
 

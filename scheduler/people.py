@@ -13,7 +13,7 @@ from config.loader import resolve_path
 from config.settings import Settings
 from scheduler.bootstrap import identity_key
 from store.errors import InputError
-from store.model import Erasure, MatchStatus
+from store.model import CaseEvent, Erasure, MatchStatus
 from store.repository import UnitOfWork
 
 IMPORT_ACTION = "customers.import"
@@ -94,8 +94,6 @@ def forget(
 
 def decide_match(uow: UnitOfWork, mention_id: int, external_id: str, *, confirm: bool, actor: str) -> None:
     """An agent confirms or rejects a suggested customer; the case (if any) gets the customer and a timeline line."""
-    from store.model import CaseEvent
-
     with uow:
         customer = uow.customers.by_external_id(external_id)
         if customer is None or customer.id is None:

@@ -170,7 +170,7 @@ class Analysis:
 class Identifier:
     """One way to recognise a customer, stored as a keyed hash: nobody reading the store learns the value."""
 
-    kind: str  # email | phone | tckn | handle:<source> | order | subscription | policy | name
+    kind: str  # email | phone | tckn | handle:<source> | order | subscription | policy
     hash: str  # HMAC of the canonical value (see classifiers.identity)
     display: str  # the masked form people read: "a***@g***.com", "0532 *** ** 67", "@ayse.k"
 
