@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Union, get_args, get_origin, get_type_hints
 
+from config.checks import check_routes, check_service_levels
 from config.settings import CUSTOMER_FIELDS, Settings, parse_duration
 from store.errors import ConfigError
 
@@ -199,6 +200,8 @@ def _check(settings: Settings, source: str) -> None:
     if settings.analysis.repeat_days < 0:
         raise ConfigError("expected 0 or more days", source=source, key="analysis.repeat_days")
     _check_customers(settings, source)
+    check_routes(settings, source)
+    check_service_levels(settings, source)
     if settings.schedule.every_minutes < 1:
         raise ConfigError("expected at least 1", source=source, key="schedule.every_minutes")
     if settings.log.level.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:

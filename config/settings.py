@@ -141,14 +141,105 @@ class SlackSettings:
     token: str | None = doc(
         "Bot token (xoxb-...); Slack is off without it and alerts print instead.", secret_env="KULAK_SLACK_TOKEN"
     )
+    signing_secret: str | None = doc(
+        "Signing secret of the Slack app: buttons and /kulak are refused without it.",
+        secret_env="KULAK_SLACK_SIGNING_SECRET",
+    )
     ops_channel: str = doc("Channel for operators: sources that keep failing or fall silent.", default="#kulak-ops")
 
 
 @dataclass(frozen=True)
 class TicketSettings:
-    default_unit: str = doc("Unit a ticket goes to when no topic rule names one.", default="care")
-    units: dict[str, str] = doc('Topic -> unit routing, e.g. billing = "finance".', factory=dict)
-    min_sentiment_score: float = doc("A negative mention opens a ticket only at or above this confidence.", default=0.0)
+    default_unit: str = doc("Unit a case goes to when its route names none.", default="care")
+    min_sentiment_score: float = doc("A negative mention opens a case only at or above this confidence.", default=0.0)
+    needs_reply: bool = doc(
+        "Questions and sales leads that need an answer open cases too, not only complaints.", default=True
+    )
+
+
+@dataclass(frozen=True)
+class RouteSettings:
+    """One ``[[routes]]`` table: conditions (empty = any) and where a matching case goes. First match wins."""
+
+    name: str = doc("Name of the route, shown on the case.", default="")
+    brands: tuple[str, ...] = doc("Brand names it applies to.", factory=tuple)
+    topics: tuple[str, ...] = doc("Topic labels; any one of the case's topics may match.", factory=tuple)
+    intents: tuple[str, ...] = doc("Intents: complaint, question, suggestion, praise, sales, other.", factory=tuple)
+    urgency: tuple[str, ...] = doc("Urgency levels: low, normal, high, critical.", factory=tuple)
+    languages: tuple[str, ...] = doc('Languages: "tr", "en".', factory=tuple)
+    sources: tuple[str, ...] = doc("Source names (from [[sources]]).", factory=tuple)
+    vip: bool | None = doc("true: VIP customers only; false: everyone but VIPs; unset: anyone.")
+    segments: tuple[str, ...] = doc("Segments of the matched customer.", factory=tuple)
+    channel: str = doc('Slack channel for its alerts ("" = slack.channel).', default="")
+    alert: bool = doc("false: open the case (and the helpdesk ticket) without a Slack alert.", default=True)
+    helpdesk: str = doc('The [[helpdesks]] name its cases are opened in ("" = none).', default="")
+    queue: str = doc("Group or queue at the helpdesk (Zendesk group id, Freshdesk group id).", default="")
+    unit: str = doc('Unit the case is routed to ("" = tickets.default_unit).', default="")
+    priority: str = doc('Priority low, normal, high or urgent ("" = from the urgency).', default="")
+    sla: str = doc('First-response target, e.g. "2h" ("" = sla.first_response by priority).', default="")
+
+
+@dataclass(frozen=True)
+class HelpdeskSettings:
+    """One ``[[helpdesks]]`` table; keys not listed here are the type's own and land in ``options``."""
+
+    name: str = doc("Unique name routes use to send cases here.", default="")
+    type: str = doc("What it is: zendesk, freshdesk, jira, webhook.", default="")
+    enabled: bool = doc("Set false to keep the table but send nothing.", default=True)
+    base_url: str = doc("Root of your helpdesk, e.g. https://acme.zendesk.com.", default="")
+    timeout: float = doc("Seconds before one request is given up.", default=15.0)
+    options: dict[str, Any] = field(default_factory=dict, metadata={"doc": "", "internal": True, "extra": True})
+
+
+@dataclass(frozen=True)
+class SlaSettings:
+    timezone: str = doc(
+        "Time zone of business hours, quiet hours and the dates people read.", default="Europe/Istanbul"
+    )
+    business_hours: tuple[str, str] = doc("Start and end of the working day.", default=("09:00", "18:00"))
+    business_days: tuple[str, ...] = doc(
+        "Working days: mon tue wed thu fri sat sun.", factory=lambda: ("mon", "tue", "wed", "thu", "fri")
+    )
+    holidays: tuple[str, ...] = doc('Days off, e.g. "2026-10-29".', factory=tuple)
+    first_response: dict[str, str] = doc(
+        "Priority -> first-response target in business time.",
+        factory=lambda: {"urgent": "1h", "high": "4h", "normal": "8h", "low": "24h"},
+    )
+    around_the_clock: tuple[str, ...] = doc(
+        "Priorities whose clock runs outside business hours too.", factory=lambda: ("urgent",)
+    )
+    reply_windows: dict[str, str] = doc(
+        "Source type -> the brand's public reply window, counted from publication (shown and alerted on).",
+        factory=lambda: {"sikayetvar": "48h"},
+    )
+    close_after: str = doc("A resolved case closes after this long.", default="3d")
+
+
+@dataclass(frozen=True)
+class AlertSettings:
+    budget: int = doc(
+        "Most alerts a channel gets in an hour; past it, alerts below high wait for the digest.", default=30
+    )
+    burst_window: str = doc(
+        "New cases like an alert of this long ago (brand, topic, intent, channel) join it as a count.", default="30m"
+    )
+    quiet_hours: tuple[str, ...] = doc('Quiet hours, e.g. ["22:00", "08:00"]; empty means none.', factory=tuple)
+    quiet_min_priority: str = doc("During quiet hours only this priority and above goes out.", default="high")
+    suggest_replies: bool = doc("Show a suggested reply in each alert.", default=True)
+
+
+@dataclass(frozen=True)
+class ReplySettings:
+    templates: str | None = doc(
+        "Directory of your own reply templates (relative to the config file); a file there replaces the shipped"
+        " one of the same name."
+    )
+
+
+@dataclass(frozen=True)
+class WebSettings:
+    host: str = doc("Address `kulak serve` listens on for Slack actions and /kulak.", default="127.0.0.1")
+    port: int = doc("Port of that endpoint; 0 switches it off.", default=8787)
 
 
 CUSTOMER_FIELDS = ("id", "name", "email", "phone", "city", "vip", "segment", "handles")
@@ -236,7 +327,13 @@ class Settings:
     sources: tuple[SourceSettings, ...] = doc("Where mentions come from ([[sources]] tables).", factory=tuple)
     crawl: CrawlSettings = doc("How politely every source is crawled.", factory=CrawlSettings)
     slack: SlackSettings = doc("Slack alerts.", factory=SlackSettings)
-    tickets: TicketSettings = doc("Which mentions open tickets and where they go.", factory=TicketSettings)
+    tickets: TicketSettings = doc("Which mentions open cases.", factory=TicketSettings)
+    routes: tuple[RouteSettings, ...] = doc("Where cases go ([[routes]] tables, first match wins).", factory=tuple)
+    helpdesks: tuple[HelpdeskSettings, ...] = doc("Helpdesks cases are opened in ([[helpdesks]]).", factory=tuple)
+    sla: SlaSettings = doc("Service levels: business hours and response targets.", factory=SlaSettings)
+    alerts: AlertSettings = doc("How many alerts a channel gets, and when.", factory=AlertSettings)
+    replies: ReplySettings = doc("Suggested replies.", factory=ReplySettings)
+    web: WebSettings = doc("The HTTP endpoint of `kulak serve`.", factory=WebSettings)
     customers: CustomersSettings = doc("Customer records to match mentions against.", factory=CustomersSettings)
     cases: CaseSettings = doc("One case per problem: which mentions join an open case.", factory=CaseSettings)
     analysis: AnalysisSettings = doc("How mentions are analysed.", factory=AnalysisSettings)

@@ -49,6 +49,7 @@ class Reply:
 
 
 Handler = Callable[[Recorded], Reply]
+DROP = 0  # a Reply with this status closes the connection without answering (a crash after the work was done)
 
 
 class _QuietServer(ThreadingHTTPServer):
@@ -92,6 +93,9 @@ class LoopbackServer:
                 with server._lock:
                     server.requests.append(recorded)
                 reply = server.handle(recorded)
+                if reply.status == DROP:  # took the request, then went away: the client never hears back
+                    self.close_connection = True
+                    return
                 self.send_response(reply.status)
                 for name, value in reply.headers.items():
                     self.send_header(name, value)

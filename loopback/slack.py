@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs
 
-from loopback.server import LoopbackServer, Recorded, Reply
+from loopback.server import DROP, LoopbackServer, Recorded, Reply
 
 MAX_TEXT = 40_000
 MAX_BLOCKS = 50
@@ -33,7 +34,8 @@ class SlackMessage:
 
 
 class SlackServer(LoopbackServer):
-    """Answer ``auth.test``, ``chat.postMessage``, ``chat.update``, ``chat.postEphemeral`` and ``conversations.info``.
+    """Answer ``auth.test``, ``chat.postMessage``, ``chat.update``, ``chat.postEphemeral``, ``conversations.info``,
+    ``conversations.list``, ``conversations.history`` and ``conversations.replies`` (with message metadata).
 
     ``channels`` maps names to ids (addressable as ``#name``, ``name`` or id); the bot is in all of them except
     ``not_joined``. Errors are HTTP 200 ``{"ok": false, "error": ...}`` as Slack sends them; ``rate_limit_next``
@@ -51,7 +53,7 @@ class SlackServer(LoopbackServer):
         channels: Mapping[str, str] | None = None,
         *,
         not_joined: Iterable[str] = (),
-        first_ts: int = 1763900000,
+        first_ts: int | None = None,
     ) -> None:
         super().__init__()
         self.token = token
@@ -59,7 +61,7 @@ class SlackServer(LoopbackServer):
         self.not_joined = {self.channels.get(c.lstrip("#"), c) for c in not_joined}
         self.messages: list[SlackMessage] = []
         self._state = threading.Lock()
-        self._first_ts = first_ts
+        self._first_ts = int(time.time()) if first_ts is None else first_ts  # ts are times, as on Slack
         self._seq = 0
         self._injected: list[Reply] = []
         self._methods: dict[str, Callable[[Args], Reply]] = {
@@ -68,7 +70,11 @@ class SlackServer(LoopbackServer):
             "chat.update": self._update,
             "chat.postEphemeral": self._post_ephemeral,
             "conversations.info": self._conversations_info,
+            "conversations.list": self._conversations_list,
+            "conversations.history": self._conversations_history,
+            "conversations.replies": self._conversations_replies,
         }
+        self._drop_after: int = 0
 
     def start(self) -> SlackServer:
         super().start()
@@ -88,6 +94,16 @@ class SlackServer(LoopbackServer):
         """Answer the next ``times`` calls with HTTP ``status`` (a Slack outage)."""
         with self._state:
             self._injected.extend([Reply.json({"ok": False, "error": error}, status)] * times)
+
+    def drop_answer_next(self, times: int = 1) -> None:
+        """Carry out the next ``times`` calls, then hang up without answering (the caller cannot know it worked)."""
+        with self._state:
+            self._drop_after += times
+
+    def thread(self, ts: str) -> list[SlackMessage]:
+        """Replies posted in the thread of ``ts``, oldest first."""
+        with self._state:
+            return [m for m in self.messages if m.thread_ts == ts and m.ts != ts and m.method == "chat.postMessage"]
 
     def shared_message(self, ts: str) -> SlackMessage | None:
         """The message with ``ts`` as the channel sees it now (after any ``chat.update``); ephemeral ones excluded."""
@@ -123,7 +139,12 @@ class SlackServer(LoopbackServer):
         method = self._methods.get(request.path[len("/api/") :])
         if method is None:
             return Reply.json({"ok": False, "error": "unknown_method"}, 404)
-        return method(args)
+        reply = method(args)
+        with self._state:
+            if self._drop_after:
+                self._drop_after -= 1
+                return Reply(DROP)
+        return reply
 
     def _auth_test(self, args: Args) -> Reply:
         ids = {"team_id": self.TEAM_ID, "user_id": self.BOT_USER_ID, "bot_id": self.BOT_ID}
@@ -137,6 +158,54 @@ class SlackServer(LoopbackServer):
         info = {"id": channel, "name": name, "is_channel": True, "is_private": False, "is_archived": False}
         return _ok(channel={**info, "is_member": channel not in self.not_joined, "created": 1700000000})
 
+    def _conversations_list(self, args: Args) -> Reply:
+        listed = [
+            {"id": i, "name": n, "is_channel": True, "is_member": i not in self.not_joined}
+            for n, i in self.channels.items()
+        ]
+        return _ok(channels=listed, response_metadata={"next_cursor": ""})
+
+    def _top_level(self, channel: str) -> list[SlackMessage]:
+        """The channel's messages as history lists them: the latest version of each, thread replies left out."""
+        latest: dict[str, SlackMessage] = {}
+        with self._state:
+            for m in self.messages:
+                if m.channel == channel and m.method != "chat.postEphemeral" and m.thread_ts in (None, m.ts):
+                    latest[m.ts] = m
+        return list(latest.values())
+
+    def _listed(self, messages: list[SlackMessage], args: Args) -> list[dict[str, Any]]:
+        oldest = float(args.get("oldest") or 0)
+        with_metadata = str(args.get("include_all_metadata", "")).lower() in ("1", "true")
+        found = []
+        for m in sorted(messages, key=lambda m: float(m.ts), reverse=True):
+            if float(m.ts) < oldest:
+                continue
+            item: dict[str, Any] = {"type": "message", "ts": m.ts, "text": m.text, "user": self.BOT_USER_ID}
+            if m.thread_ts:
+                item["thread_ts"] = m.thread_ts
+            metadata = m.args.get("metadata")
+            if with_metadata and metadata:
+                item["metadata"] = json.loads(metadata) if isinstance(metadata, str) else metadata
+            found.append(item)
+        return found
+
+    def _conversations_history(self, args: Args) -> Reply:
+        channel = self._channel_id(args.get("channel"))
+        if channel is None or channel != str(args.get("channel")):  # history takes ids only
+            return _error("channel_not_found")
+        return _ok(messages=self._listed(self._top_level(channel), args), has_more=False)
+
+    def _conversations_replies(self, args: Args) -> Reply:
+        channel = self._channel_id(args.get("channel"))
+        ts = str(args.get("ts") or "")
+        if channel is None or channel != str(args.get("channel")):
+            return _error("channel_not_found")
+        parent = self.shared_message(ts)
+        if parent is None or parent.channel != channel:
+            return _error("thread_not_found")
+        return _ok(messages=self._listed([parent, *self.thread(ts)], args), has_more=False)
+
     def _post_ephemeral(self, args: Args) -> Reply:
         if not args.get("user"):
             return _error("user_not_in_channel")
@@ -145,6 +214,8 @@ class SlackServer(LoopbackServer):
     def _update(self, args: Args) -> Reply:
         current = self.shared_message(str(args.get("ts") or ""))
         channel = self._channel_id(args.get("channel"))
+        if channel is not None and channel != str(args.get("channel")):  # chat.update takes ids only
+            return _error("channel_not_found")
         if current is None or current.channel != channel:
             return _error("message_not_found" if channel is not None else "channel_not_found")
         return self._store("chat.update", args, ts=current.ts, thread_ts=current.thread_ts)

@@ -1,12 +1,12 @@
-"""What an alert says about a case, independent of where it is shown (Slack, console, ...)."""
+"""What an alert says about a case, and the face every channel (Slack, console, helpdesks) shows the outbox."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar, Protocol
+from typing import Any, Protocol
 
-from store.model import Analysis, Customer, Mention, Ticket
+from store.model import Analysis, CaseChange, Customer, Mention, Ticket
 
 NOT_MATCHED = "eşleşmedi / not matched"
 PRIORITY_MARKS = {"urgent": "🔴", "high": "🟠", "normal": "🟡", "low": "⚪"}
@@ -21,22 +21,37 @@ class CaseView:
     analysis: Analysis
     customer: Customer | None = None
     suggested: tuple[tuple[Customer, float], ...] = ()  # candidates waiting for an agent, with confidence
+    draft: str = ""  # the suggested reply (responders.replies); never holds masked data
+    mentions: int = 1  # mentions in the case
+    similar: int = 0  # other cases folded into this one's alert (a burst)
 
 
 class Alerter(Protocol):
-    """Where the care team reads alerts. ``render`` builds the JSON-able outbox payload; ``send`` delivers it to
-    ``target`` (the outbox row's, so a queued alert goes where it was meant to even if the config changed since).
+    """A channel that carries cases: Slack, the console, a helpdesk, a webhook.
 
-    ``send`` returns an external reference (the Slack ``ts``); it raises ``DeliveryRejected`` when retrying
-    cannot help and ``DeliveryError`` when it may. ``from_settings`` raises ``NotConfigured`` when the alerter is off.
+    ``render`` builds the JSON-able outbox payload that opens the case there; ``render_change`` the payloads
+    that tell it what happened since (a Slack thread reply and a refreshed message; a helpdesk comment).
+    ``send`` delivers one payload to ``target`` (the outbox row's, so a queued alert goes where it was meant to
+    even if the config changed since). ``key`` is the outbox key, unique per payload: helpdesks send it as their
+    idempotency key. A change is sent with ``parent_ref``, what ``send`` returned for the opening payload (the
+    Slack ``ts``, the helpdesk ticket id).
+
+    ``send`` returns that external reference; it raises ``DeliveryRejected`` when retrying cannot help and
+    ``DeliveryError`` when it may. ``from_settings`` raises ``NotConfigured`` when the channel is off.
     """
 
-    name: ClassVar[str]
+    @property
+    def name(self) -> str: ...
+
     target: str
 
     def render(self, case: CaseView) -> dict[str, Any]: ...
 
-    def send(self, payload: Mapping[str, Any], target: str | None = None) -> str: ...
+    def render_change(self, case: CaseView, change: CaseChange) -> list[dict[str, Any]]: ...
+
+    def send(
+        self, payload: Mapping[str, Any], target: str | None = None, *, key: str = "", parent_ref: str | None = None
+    ) -> str: ...
 
 
 def headline(case: CaseView) -> str:
@@ -77,6 +92,6 @@ def facts(case: CaseView) -> list[tuple[str, str]]:
         ("Niyet / Intent", f"{analysis.intent.label} ({analysis.intent.score:.2f})"),
         ("Konular / Topics", topics),
         ("Aciliyet / Urgency", urgency),
-        ("Birim / Unit", ticket.unit),
-        ("Talep / Ticket", f"#{ticket.id}" if ticket.id is not None else "—"),
+        ("Birim / Unit", f"{ticket.unit} ({ticket.route})" if ticket.route else ticket.unit),
+        ("Talep / Ticket", f"#{ticket.id} · {ticket.status.value}" if ticket.id is not None else "—"),
     ]

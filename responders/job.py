@@ -1,25 +1,38 @@
-"""The responder stages: MATCHED -> ROUTED (tickets and outbox rows), then PENDING deliveries -> SENT/FAILED."""
+"""The responder stages: MATCHED -> ROUTED (cases, alerts, helpdesk tickets), the outbox PENDING -> SENT/FAILED,
+and the case clock (SLA breaches, closing resolved cases)."""
 
 from __future__ import annotations
 
 import logging
+import random
+import threading
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from responders.alerts import Alerter, CaseView
+from responders.budget import DEFER, FOLD, AlertPolicy, group_key
+from responders.cases import Drafter, case_view, notify, queue_change
+from responders.ops import queue_delivery_problem
 from responders.routing import TicketRouter
 from store.errors import DeliveryError, DeliveryRejected
-from store.model import CaseEvent, Delivery, MatchStatus, Mention, MentionStatus, Ticket, TicketStatus
+from store.model import CaseChange, CaseEvent, Delivery, DeliveryStatus, Mention, MentionStatus, Ticket, TicketStatus
 from store.repository import UnitOfWork, drain
 
 log = logging.getLogger(__name__)
-MAX_ATTEMPTS = 5
+MAX_ATTEMPTS = 10  # with the backoff below: retried for about two and a half hours
+BACKOFF = 30.0  # seconds before the first retry, doubled each time
+MAX_BACKOFF = 1800.0
+PARENT_WAIT = 15.0  # a change waits this long for its alert to be sent before it is looked at again
+NO_ALERT = "-"  # a ticket's channel when its route says alert = false
+# The scheduler's runs and the Slack action worker both empty the outbox; one at a time, so a row is sent once.
+_SENDING = threading.Lock()
 
 
-def delivery_key(alerter: Alerter, ticket_id: int) -> str:
-    """One alert per ticket per channel and target, however often routing runs."""
-    return f"{alerter.name}:{alerter.target}:ticket:{ticket_id}"
+def delivery_key(alerter: Alerter, target: str, ticket_id: int) -> str:
+    """One alert per case per channel and target, however often routing runs."""
+    return f"{alerter.name}:{target}:ticket:{ticket_id}"
 
 
 def route_pending(
@@ -27,87 +40,134 @@ def route_pending(
     router: TicketRouter,
     alerters: Sequence[Alerter],
     *,
+    helpdesks: Sequence[Alerter] = (),
+    policy: AlertPolicy | None = None,
+    drafter: Drafter | None = None,
     window_hours: int = 72,
     now: datetime | None = None,
 ) -> Counter[str]:
     """Give every MATCHED mention its case and mark it ROUTED.
 
-    A mention joins an open case when it repeats a mention already in one (near-duplicate, any source), or when
-    its customer (else its author on the same source) has a case active within ``window_hours``. Otherwise the
-    router decides whether it opens a new case, whose alerts are queued. One alert per case, not per post.
+    A mention joins an active case when it repeats a mention already in one (near-duplicate, any source), or when
+    its customer (else its author on the same source) has a case active within ``window_hours``; the channels
+    carrying that case hear about it. Otherwise the router decides whether it opens a case, and where it goes:
+    an alert per care channel (sent, folded into a similar recent alert, or held for the digest) and a ticket in
+    the route's helpdesk.
     """
+    policy = policy or AlertPolicy()
+    by_name = {a.name: a for a in (*alerters, *helpdesks)}
 
     def route_one(uow: UnitOfWork, mention: Mention, counts: Counter[str]) -> None:
+        moment = now or datetime.now(UTC)
         analysis = uow.analyses.get(mention.id)
         if analysis is None:
             uow.mentions.set_status(mention.id, MentionStatus.FAILED, "routing: no analysis stored")
             counts["failed"] += 1
             return
         match = uow.matches.get(mention.id)
-        customer_id = match.customer_id if match else None
-        since = (now or datetime.now(UTC)) - timedelta(hours=window_hours)
-        joined = open_case_for(uow, mention, customer_id, since)
+        customer = uow.customers.get(match.customer_id) if match else None
+        joined = open_case_for(uow, mention, customer.id if customer else None, moment - timedelta(hours=window_hours))
         if joined is not None:
-            open_case, reason = joined
-            assert open_case.id is not None
-            if uow.tickets.attach(open_case.id, mention.id, reason):
+            case, reason = joined
+            assert case.id is not None
+            if uow.tickets.attach(case.id, mention.id, reason):
                 counts[f"joined_by_{reason}"] += 1
-            if customer_id is not None and open_case.customer_id is None:
-                uow.tickets.set_customer(open_case.id, customer_id)
+                summary = f"yeni bahsetme / new mention #{mention.id} ({mention.raw.source}, {reason})"
+                detail = {"mention_id": mention.id, "text": analysis.masked_text, "url": mention.raw.url}
+                change = CaseChange(case.id, "mention", summary, "kulak", detail, moment)
+                notify(uow, by_name, change, drafter=drafter, tag=f"m{mention.id}")  # attach put it on the timeline
+            if customer is not None and case.customer_id is None:
+                uow.tickets.set_customer(case.id, customer.id or 0)
             uow.mentions.set_status(mention.id, MentionStatus.ROUTED)
             return
-        wanted = router.decide(mention, analysis, customer_id)
+        wanted = router.decide(mention, analysis, customer, now=moment)
         if wanted is None:
             counts["no_ticket"] += 1
         else:
             ticket, created = uow.tickets.open(wanted)
             counts["tickets_opened" if created else "tickets_existing"] += 1
             assert ticket.id is not None
-            candidates = uow.matches.candidates(mention.id)
-            for candidate in candidates:
-                uow.tickets.add_event(
-                    CaseEvent(
-                        ticket.id,
-                        "match",
-                        {
-                            "customer_id": candidate.customer_id,
-                            "status": candidate.status.value,
-                            "confidence": candidate.confidence,
-                        },
-                    )
-                )
-            customer = uow.customers.get(match.customer_id) if match else None
-            suggested = tuple(
-                (found, c.confidence)
-                for c in candidates
-                if c.status is MatchStatus.SUGGESTED and (found := uow.customers.get(c.customer_id)) is not None
-            )
-            case = CaseView(ticket=ticket, mention=mention, analysis=analysis, customer=customer, suggested=suggested)
+            for candidate in uow.matches.candidates(mention.id):
+                detail = {"customer_id": candidate.customer_id, "status": candidate.status.value}
+                uow.tickets.add_event(CaseEvent(ticket.id, "match", {**detail, "confidence": candidate.confidence}))
+            view = case_view(uow, ticket.id, drafter)
+            group = group_key(ticket, analysis)
             for alerter in alerters:
-                delivery = Delivery(
-                    key=delivery_key(alerter, ticket.id),
-                    channel=alerter.name,
-                    target=alerter.target,
-                    payload=alerter.render(case),
-                    ticket_id=ticket.id,
-                )
-                counts["alerts_queued"] += int(uow.deliveries.enqueue(delivery))
+                counts.update(_alert(uow, alerter, view, group, policy, by_name, moment))
+            for helpdesk in helpdesks:
+                if helpdesk.name == ticket.helpdesk:
+                    delivery = Delivery(
+                        f"{helpdesk.name}:ticket:{ticket.id}", helpdesk.name, helpdesk.target, helpdesk.render(view),
+                        ticket.id,
+                    )  # fmt: skip
+                    counts["helpdesk_queued"] += int(uow.deliveries.enqueue(delivery))
+            if ticket.helpdesk and ticket.helpdesk not in by_name:
+                counts["helpdesk_off"] += 1
+                log.warning("case #%s: helpdesk %s is off; the case is kept in Kulak only", ticket.id, ticket.helpdesk)
         uow.mentions.set_status(mention.id, MentionStatus.ROUTED)
 
     return drain(uow, MentionStatus.MATCHED, route_one)
 
 
+def _alert(
+    uow: UnitOfWork,
+    alerter: Alerter,
+    view: CaseView,
+    group: str | None,
+    policy: AlertPolicy,
+    by_name: Mapping[str, Alerter],
+    now: datetime,
+) -> Counter[str]:
+    """Queue the alert of a new case on one care channel: sent, folded into a similar alert, or held back."""
+    ticket = view.ticket
+    assert ticket.id is not None
+    if ticket.channel == NO_ALERT:
+        return Counter(alerts_off=1)
+    target = ticket.channel if alerter.name == "slack" and ticket.channel else alerter.target
+    vip = view.customer is not None and view.customer.vip
+    decision = policy.decide(uow, alerter.name, target, ticket, None if vip else group, now)  # VIPs get their own
+    if decision.action == FOLD and decision.parent is not None:
+        parent = decision.parent
+        assert parent.ticket_id is not None
+        parent_view = case_view(uow, parent.ticket_id)
+        parent_view = replace(parent_view, similar=parent_view.similar + 1)
+        who = f" ({view.customer.name})" if view.customer is not None and view.customer.name else ""
+        summary = f"benzer vaka / similar case #{ticket.id}{who}: {ticket.summary}"
+        change = CaseChange(parent.ticket_id, "similar", summary, "kulak", {"ticket_id": ticket.id}, now)
+        queue_change(uow, by_name, parent, parent_view, change, f"t{ticket.id}", kind="fold")
+        uow.tickets.add_event(CaseEvent(ticket.id, "alert", {"folded_into": parent.ticket_id, "channel": target}))
+        return Counter(alerts_folded=1)
+    status = DeliveryStatus.DEFERRED if decision.action == DEFER else DeliveryStatus.PENDING
+    delivery = Delivery(
+        key=delivery_key(alerter, target, ticket.id),
+        channel=alerter.name,
+        target=target,
+        payload=alerter.render(view),
+        ticket_id=ticket.id,
+        status=status,
+        last_error=decision.reason or None,
+        created_at=now,
+        group_key=None if status is DeliveryStatus.DEFERRED else group,
+    )
+    if not uow.deliveries.enqueue(delivery):
+        return Counter()
+    if status is DeliveryStatus.DEFERRED:
+        uow.tickets.add_event(CaseEvent(ticket.id, "alert", {"deferred": decision.reason, "channel": target}))
+        return Counter(alerts_deferred=1)
+    return Counter(alerts_queued=1)
+
+
 def open_case_for(
     uow: UnitOfWork, mention: Mention, customer_id: int | None, since: datetime
 ) -> tuple[Ticket, str] | None:
-    """The open case this mention belongs to, with why: "duplicate", "customer" or "author"."""
+    """The active case this mention belongs to, with why: "duplicate", "customer" or "author"."""
     repeated = uow.fingerprints.duplicate_of(mention.id)
     if repeated is not None:
         case = uow.tickets.case_of(repeated)
         # Template letters (a standard fee, a petition) read alike from different people: a repeat joins only a
         # case of no one yet, or of the same customer.
         same_person = case is not None and case.customer_id in (None, customer_id)
-        if case is not None and case.status is TicketStatus.OPEN and same_person:
+        if case is not None and case.status.active and same_person:
             return case, "duplicate"
     raw = mention.raw
     return uow.tickets.open_case_of(
@@ -115,41 +175,132 @@ def open_case_for(
     )
 
 
-def deliver_pending(uow: UnitOfWork, alerters: Mapping[str, Alerter]) -> Counter[str]:
-    """Send queued deliveries; a rejected one fails for good, a transient failure is retried on a later run."""
+def retry_delay(attempts: int, retry_after: float | None = None) -> float:
+    """Seconds before the next try: doubling from BACKOFF with jitter, never less than the far side asked."""
+    backoff = min(MAX_BACKOFF, BACKOFF * 2.0 ** max(0, attempts - 1)) * random.uniform(0.8, 1.2)
+    return float(max(backoff, retry_after or 0.0))
+
+
+def deliver_pending(
+    uow: UnitOfWork,
+    alerters: Mapping[str, Alerter],
+    *,
+    ops: Sequence[Alerter] = (),
+    now: datetime | None = None,
+    limit: int = 10_000,
+) -> Counter[str]:
+    """Send what the outbox holds, oldest first, each at most once.
+
+    A change waits for the alert it updates. A delivery a crash (or a timeout) may have left half-sent is looked
+    for on the far side first, where the channel can look (``find_sent``). A rejected delivery fails for good and
+    tells the operators; a transient failure is retried later with backoff (or after the far side's Retry-After).
+    Counts are by outcome; those of updates (thread notes, refreshed alerts, helpdesk comments) say "updates_".
+    """
     counts: Counter[str] = Counter()
-    with uow:
-        queue = uow.deliveries.pending(limit=10_000, max_attempts=MAX_ATTEMPTS)
-    for delivery in queue:
-        assert delivery.id is not None
-        alerter = alerters.get(delivery.channel)
-        if alerter is None:
-            counts["waiting_for_channel"] += 1  # its channel is switched off now; kept for when it is back
-            continue
-        try:
-            ref = alerter.send(delivery.payload, delivery.target)
-        except DeliveryRejected as exc:
-            _record_failure(uow, delivery.id, str(exc), final=True)
-            counts["rejected"] += 1
-            log.error("delivery %s rejected: %s", delivery.key, exc, extra={"delivery": delivery.key})
-            continue
-        except DeliveryError as exc:
-            _record_failure(uow, delivery.id, str(exc), final=False)
-            counts["retry_later"] += 1
-            log.warning("delivery %s failed, will retry: %s", delivery.key, exc, extra={"delivery": delivery.key})
-            continue
+    with _SENDING:
         with uow:
-            uow.deliveries.mark_sent(delivery.id, ref)
-            uow.audit.record("responder", "delivered", delivery.key, channel=delivery.channel, ref=ref)
-            if delivery.ticket_id is not None:
-                detail = {"channel": delivery.channel, "target": delivery.target, "ref": ref}
-                uow.tickets.add_event(CaseEvent(delivery.ticket_id, "alert", detail))
-            uow.commit()
-        counts["sent"] += 1
-    return counts
+            queue = uow.deliveries.pending(limit=limit, max_attempts=MAX_ATTEMPTS, now=now)
+        for delivery in queue:
+            outcome = _deliver_one(uow, alerters, ops, delivery, now)
+            counts[outcome if delivery.kind in ("alert", "ops") else f"updates_{outcome}"] += 1
+    return +counts
 
 
-def _record_failure(uow: UnitOfWork, delivery_id: int, error: str, *, final: bool) -> None:
+def _deliver_one(
+    uow: UnitOfWork, alerters: Mapping[str, Alerter], ops: Sequence[Alerter], d: Delivery, now: datetime | None
+) -> str:
+    assert d.id is not None
+    alerter = alerters.get(d.channel)
+    if alerter is None:
+        return "waiting_for_channel"  # its channel is switched off now; kept for when it is back
+    moment = now or datetime.now(UTC)
+    parent_ref = None
     with uow:
-        uow.deliveries.mark_failed(delivery_id, error, final=final)
+        if d.parent_key is not None:
+            parent = uow.deliveries.get(d.parent_key)
+            if parent is None or parent.status in (DeliveryStatus.FAILED, DeliveryStatus.DEFERRED):
+                uow.deliveries.mark_failed(d.id, "the alert it updates was never sent", final=True)
+                uow.commit()
+                return "orphaned"
+            if parent.status is DeliveryStatus.PENDING or not parent.external_ref:
+                uow.deliveries.wait(d.id, moment + timedelta(seconds=PARENT_WAIT))
+                uow.commit()
+                return "waiting_for_alert"
+            parent_ref = parent.external_ref
+        earlier = uow.deliveries.claim(d.id)
         uow.commit()
+    try:
+        ref = None
+        finder = getattr(alerter, "find_sent", None)
+        if earlier is not None and finder is not None:
+            ref = finder(d.payload, d.target, key=d.key, since=earlier, parent_ref=parent_ref)
+        outcome = "recovered" if ref else "sent"
+        if ref is None:
+            ref = alerter.send(d.payload, d.target, key=d.key, parent_ref=parent_ref)
+    except DeliveryRejected as exc:
+        log.error("delivery %s rejected: %s", d.key, exc, extra={"delivery": d.key})
+        with uow:
+            uow.deliveries.mark_failed(d.id, str(exc), final=True)
+            if d.kind != "ops":
+                queue_delivery_problem(uow, ops, d, str(exc), moment)
+            uow.commit()
+        return "rejected"
+    except DeliveryError as exc:
+        wait = retry_delay(d.attempts + 1, exc.retry_after)
+        log.warning("delivery %s failed, retry in %.0fs: %s", d.key, wait, exc, extra={"delivery": d.key})
+        with uow:
+            retry_at = moment + timedelta(seconds=wait)
+            failed = uow.deliveries.mark_failed(
+                d.id, str(exc), final=False, retry_at=retry_at, max_attempts=MAX_ATTEMPTS
+            )
+            if failed.status is DeliveryStatus.FAILED and d.kind != "ops":
+                queue_delivery_problem(uow, ops, d, f"gave up after {failed.attempts} attempts: {exc}", moment)
+            uow.commit()
+        return "retry_later"
+    with uow:
+        uow.deliveries.mark_sent(d.id, ref)
+        uow.audit.record("responder", "delivered", d.key, channel=d.channel, ref=ref)
+        if d.ticket_id is not None and d.kind == "alert":
+            detail = {"channel": d.channel, "target": d.target, "ref": ref}
+            uow.tickets.add_event(CaseEvent(d.ticket_id, "alert", detail))
+        uow.commit()
+    return outcome
+
+
+def check_cases(
+    uow: UnitOfWork,
+    alerters: Mapping[str, Alerter],
+    *,
+    close_after: timedelta = timedelta(days=3),
+    drafter: Drafter | None = None,
+    now: datetime | None = None,
+) -> Counter[str]:
+    """The case clock: announce each missed deadline once (first response, the site's reply window) and close
+    cases resolved longer than ``close_after`` ago."""
+    counts: Counter[str] = Counter()
+    moment = now or datetime.now(UTC)
+    with uow:
+        for ticket in uow.tickets.overdue(moment):
+            assert ticket.id is not None
+            known = {e.detail.get("deadline") for e in uow.tickets.timeline(ticket.id) if e.kind == "breach"}
+            for deadline, due in (("respond_by", ticket.respond_by), ("reply_by", ticket.reply_by)):
+                if due is None or due >= moment or deadline in known:
+                    continue
+                if ticket.created_at is not None and due <= ticket.created_at:
+                    continue  # already past when Kulak first saw it (a backlog): the alert showed the date
+                what = (
+                    "ilk yanıt süresi / first response"
+                    if deadline == "respond_by"
+                    else "site yanıt süresi / reply window"
+                )
+                summary = f"SLA aşıldı / breached: {what} {due:%Y-%m-%d %H:%M} UTC"
+                change = CaseChange(ticket.id, "breach", summary, "kulak", {"deadline": deadline}, moment)
+                notify(uow, alerters, change, drafter=drafter)
+                counts["breaches"] += 1
+        for ticket in uow.tickets.resolved_before(moment - close_after):
+            assert ticket.id is not None
+            uow.tickets.update(ticket.id, status=TicketStatus.CLOSED, closed_at=moment)
+            notify(uow, alerters, CaseChange(ticket.id, "closed", "kapandı / closed", "kulak", {}, moment))
+            counts["closed"] += 1
+        uow.commit()
+    return counts

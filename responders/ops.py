@@ -2,23 +2,30 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections import Counter
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from responders.alerts import Alerter
-from responders.slack import escape, mrkdwn, plain
+from responders.slack_text import escape, mrkdwn, plain
 from store.model import Delivery, SourceProblem
 from store.repository import UnitOfWork
 
 log = logging.getLogger(__name__)
-TITLES = {"failing": "Kaynak hata veriyor / Source failing", "silent": "Kaynak sessiz / Source silent"}
+TITLES = {
+    "failing": "Kaynak hata veriyor / Source failing",
+    "silent": "Kaynak sessiz / Source silent",
+    "delivery": "Teslim edilemedi / Delivery failed",
+}
 
 
 def render_problem(problem: SourceProblem) -> dict[str, Any]:
     title = TITLES.get(problem.kind, problem.kind)
     text = f"{title}: {problem.source} — {problem.message}"
+    hint = "kulak doctor" if problem.kind != "delivery" else "kulak outbox"
     return {
         "text": escape(text),
         "blocks": [
@@ -26,10 +33,26 @@ def render_problem(problem: SourceProblem) -> dict[str, Any]:
                 "type": "section",
                 "text": mrkdwn(f"*{escape(title)}*: `{escape(problem.source)}`\n{escape(problem.message)}"),
             },
-            {"type": "context", "elements": [mrkdwn(f"since {problem.since:%Y-%m-%d %H:%M} UTC · kulak doctor")]},
+            {"type": "context", "elements": [mrkdwn(f"since {problem.since:%Y-%m-%d %H:%M} UTC · {hint}")]},
         ],
         "plain": plain(text),
     }
+
+
+def queue_delivery_problem(
+    uow: UnitOfWork, alerters: Sequence[Alerter], delivery: Delivery, error: str, now: datetime
+) -> int:
+    """Tell the operators that deliveries to a channel fail for good (a revoked token, a channel the bot left):
+    one ops alert per channel, target and error a day, in the caller's transaction."""
+    where = f"{delivery.channel} {delivery.target}"
+    digest = hashlib.sha256(f"{where}|{error[:120]}".encode()).hexdigest()[:16]
+    payload = render_problem(SourceProblem(where, "delivery", f"{error} (delivery {delivery.key})", now))
+    queued = 0
+    for alerter in alerters:
+        key = f"{alerter.name}:{alerter.target}:ops:delivery:{digest}:{now:%Y%m%d}"
+        row = Delivery(key=key, channel=alerter.name, target=alerter.target, payload=payload, kind="ops")
+        queued += int(uow.deliveries.enqueue(row))
+    return queued
 
 
 def queue_ops_alerts(uow: UnitOfWork, problems: Sequence[SourceProblem], alerters: Sequence[Alerter]) -> Counter[str]:
@@ -44,7 +67,7 @@ def queue_ops_alerts(uow: UnitOfWork, problems: Sequence[SourceProblem], alerter
                     f"{alerter.name}:{alerter.target}:ops:{problem.source}:{problem.kind}:{problem.since:%Y%m%dT%H%M%S}"
                 )
                 payload = render_problem(problem)
-                delivery = Delivery(key=key, channel=alerter.name, target=alerter.target, payload=payload)
+                delivery = Delivery(key=key, channel=alerter.name, target=alerter.target, payload=payload, kind="ops")
                 queued = uow.deliveries.enqueue(delivery)
                 counts["ops_alerts_queued" if queued else "ops_alerts_known"] += 1
                 if queued:

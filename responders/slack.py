@@ -4,98 +4,39 @@ from __future__ import annotations
 
 import http.client
 import logging
+import re
 import sys
 import time
-import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from functools import partial
 from typing import IO, TYPE_CHECKING, Any, ClassVar
-from urllib.parse import quote, urlsplit
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.http_retry import HttpRequest, HttpResponse, RateLimitErrorRetryHandler, RetryState
 
 from responders.alerts import CaseView, facts, headline
+from responders.slack_blocks import alert_payload, change_payloads
+from responders.slack_text import SECTION_TEXT, clip, plain
 from store.errors import DeliveryError, DeliveryRejected, NotConfigured
+from store.model import CaseChange
 
 if TYPE_CHECKING:
     from config.settings import Settings
 
 log = logging.getLogger(__name__)
 
-# Slack's limits (reference/sources.md; fields and context text from the Block Kit reference).
-MAX_BLOCKS = 50
-HEADER_TEXT = 150
-SECTION_TEXT = 3000
-FIELD_TEXT = 2000
-MAX_FIELDS = 10
-CONTEXT_TEXT = 2000
-FALLBACK_TEXT = 4000  # Slack truncates past 40,000; notifications want far less
-FALLBACK_EXCERPT = 300
 TIMEOUT = 10
 
 #: Error codes that retrying will not fix: a person has to change the token, the channel or the payload.
 PERMANENT_ERRORS = frozenset(
     {
         "invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired", "missing_scope",
-        "channel_not_found", "not_in_channel", "is_archived", "restricted_action",
+        "channel_not_found", "not_in_channel", "is_archived", "restricted_action", "message_not_found",
         "invalid_blocks", "invalid_blocks_format", "msg_too_long", "no_text", "invalid_arguments",
     }
 )  # fmt: skip
-
-_ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
-_BIDI = {chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))}
-
-
-def escape(text: str) -> str:
-    """Escape text from outside for mrkdwn so it cannot ping (``<!channel>``, ``<@U…>``) or forge links."""
-    return "".join(_ESCAPES.get(ch, ch) for ch in text)
-
-
-def slack_len(text: str) -> int:
-    """Length in UTF-16 code units: never less than Slack's count, whichever way Slack counts."""
-    return len(text.encode("utf-16-le")) // 2
-
-
-def clip(text: str, limit: int) -> str:
-    """``text`` cut to ``limit`` (with an ellipsis when cut)."""
-    return escaped_clip(text, limit, escaping=False)
-
-
-def escaped_clip(text: str, limit: int, *, escaping: bool = True) -> str:
-    """``text`` escaped and cut to ``limit`` with an ellipsis, never inside an ``&amp;``-style entity."""
-    whole = escape(text) if escaping else text
-    if slack_len(whole) <= limit:
-        return whole
-    pieces: list[str] = []
-    used = 0
-    for ch in text:
-        piece = _ESCAPES.get(ch, ch) if escaping else ch
-        size = slack_len(piece)
-        if used + size > limit - 1:
-            break
-        pieces.append(piece)
-        used += size
-    return "".join(pieces).rstrip() + "…"
-
-
-def mrkdwn(text: str) -> dict[str, Any]:
-    """A mrkdwn text object; ``verbatim`` so Slack does not auto-link URLs or channel names written in it."""
-    return {"type": "mrkdwn", "text": text, "verbatim": True}
-
-
-def link(url: str, label: str) -> str | None:
-    """A mrkdwn link to an http(s) URL, or None for anything else (``javascript:``, ``file:``, garbage)."""
-    url = url.strip()
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return None
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-        return None
-    # Percent-encode what would end the link early ("|", ">", spaces) or is not a URL character at all.
-    safe_url = quote(url, safe=":/?#[]@!$&'()*+,;=%~")
-    return f"<{escape(safe_url)}|{escape(label)}>"
 
 
 class RateLimitRetry(RateLimitErrorRetryHandler):
@@ -154,8 +95,24 @@ def slack_client(
     )
 
 
+CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
+METADATA_EVENT = "kulak_delivery"
+
+
+def slack_ref(channel_id: str, ts: str) -> str:
+    """What the outbox keeps for a Slack message: its channel id and ts (chat.update and threads need both)."""
+    return f"{channel_id}/{ts}"
+
+
+def split_ref(ref: str) -> tuple[str, str]:
+    channel, _, ts = ref.partition("/")
+    if not channel or not ts:
+        raise DeliveryRejected(f"not a Slack message reference: {ref!r}")
+    return channel, ts
+
+
 class SlackAlerter:
-    """Post care alerts to one Slack channel as Block Kit messages."""
+    """Post care alerts to Slack as Block Kit messages, their updates into the alert's thread, and refresh them."""
 
     name: ClassVar[str] = "slack"
 
@@ -167,6 +124,7 @@ class SlackAlerter:
         # Retry-After past them (which slack_client waits out); set min_interval to pace posts up front instead.
         self.min_interval = min_interval
         self._last_post = float("-inf")
+        self._ids: dict[str, str] = {}  # channel name -> id, learnt from answers
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SlackAlerter:
@@ -176,58 +134,111 @@ class SlackAlerter:
         return cls(client, settings.slack.channel)
 
     def render(self, case: CaseView) -> dict[str, Any]:
-        title = " ".join(headline(case).split())
-        text = case.analysis.masked_text.strip() or "(boş metin / empty text)"
-        fields = []
-        for label, value in facts(case)[:MAX_FIELDS]:
-            label_text = f"*{label}*\n"
-            fields.append(mrkdwn(label_text + escaped_clip(value, FIELD_TEXT - slack_len(label_text))))
-        blocks: list[dict[str, Any]] = [
-            {"type": "header", "text": {"type": "plain_text", "text": clip(title, HEADER_TEXT), "emoji": True}},
-            {"type": "section", "text": mrkdwn(escaped_clip(text, SECTION_TEXT))},
-            {"type": "section", "fields": fields},
-            {"type": "context", "elements": [mrkdwn(self._origin(case))]},
-        ]
-        excerpt = escaped_clip(" ".join(text.split()), FALLBACK_EXCERPT)
-        fallback = clip(f"{escape(title)} — {escape(case.mention.raw.source)}: {excerpt}", FALLBACK_TEXT)
-        return {"text": fallback, "blocks": blocks[:MAX_BLOCKS]}
+        return alert_payload(case)
 
-    @staticmethod
-    def _origin(case: CaseView) -> str:
-        raw = case.mention.raw
-        when = raw.published_at or raw.fetched_at
-        tail = f" · {escape(raw.source)} #{case.mention.id} · {when:%Y-%m-%d %H:%M}"
-        room = CONTEXT_TEXT - slack_len(tail)
-        linked = link(raw.url, "Orijinali aç / open original")
-        if linked is not None and slack_len(linked) <= room:
-            return linked + tail
-        if not raw.url.strip():
-            return "bağlantı yok / no link" + tail
-        return escaped_clip(f"Bağlantı / Link: {raw.url.strip()}", room) + tail
+    def render_change(self, case: CaseView, change: CaseChange) -> list[dict[str, Any]]:
+        return change_payloads(case, change)
 
-    def send(self, payload: Mapping[str, Any], target: str | None = None) -> str:
+    def send(
+        self, payload: Mapping[str, Any], target: str | None = None, *, key: str = "", parent_ref: str | None = None
+    ) -> str:
+        """Post (or, for a change, reply in the thread or update the alert); returns ``channel_id/ts``."""
         channel = target or self.channel
         text, blocks = payload.get("text"), payload.get("blocks")
         if not text and not blocks:
             raise DeliveryRejected("the alert payload has neither text nor blocks")
+        op = payload.get("op", "post")
+        if op in ("thread", "update") and not parent_ref:
+            raise DeliveryRejected(f"a Slack {op} needs the alert it belongs to")
+        metadata = {"event_type": METADATA_EVENT, "event_payload": {"key": key}} if key else None
+        if op == "update":
+            channel_id, ts = split_ref(parent_ref or "")
+            self._call(channel, lambda: self.client.chat_update(channel=channel_id, ts=ts, text=text, blocks=blocks))
+            return parent_ref or ""
+        thread_ts = None
+        if op == "thread":
+            channel, thread_ts = split_ref(parent_ref or "")
         self._pace()
         try:
-            response = self.client.chat_postMessage(
-                channel=channel, text=text, blocks=blocks, unfurl_links=False, unfurl_media=False
+            response = self._call(
+                channel,
+                lambda: self.client.chat_postMessage(
+                    channel=channel,
+                    text=text,
+                    blocks=blocks,
+                    thread_ts=thread_ts,
+                    reply_broadcast=bool(payload.get("broadcast")) if thread_ts else None,
+                    metadata=metadata,
+                    unfurl_links=False,
+                    unfurl_media=False,
+                ),
             )
+        finally:
+            self._last_post = time.monotonic()
+        ts, channel_id = response.get("ts"), response.get("channel")
+        if not isinstance(ts, str) or not ts or not isinstance(channel_id, str) or not channel_id:
+            raise DeliveryError("Slack answered ok without a message ts and channel")
+        self._ids[channel] = channel_id
+        log.info("Slack message posted to %s (ts %s)", channel, ts, extra={"channel": channel, "ts": ts})
+        return slack_ref(channel_id, ts)
+
+    def find_sent(
+        self, payload: Mapping[str, Any], target: str, *, key: str, since: datetime, parent_ref: str | None = None
+    ) -> str | None:
+        """The message an earlier, unfinished attempt posted with this outbox key, if Slack has it."""
+        op = payload.get("op", "post")
+        if op == "update" or not key:
+            return None  # an update is the same however often it is made
+        oldest = f"{since.timestamp() - 60:.6f}"
+        if op == "thread":
+            channel_id, thread_ts = split_ref(parent_ref or "")
+            call = lambda: self.client.conversations_replies(  # noqa: E731
+                channel=channel_id, ts=thread_ts, oldest=oldest, include_all_metadata=True
+            )
+        else:
+            channel_id = self.channel_id(target)
+            call = lambda: self.client.conversations_history(  # noqa: E731
+                channel=channel_id, oldest=oldest, include_all_metadata=True, limit=200
+            )
+        for message in self._call(target, call).get("messages") or []:
+            found = ((message.get("metadata") or {}).get("event_payload") or {}).get("key")
+            if found == key and isinstance(message.get("ts"), str):
+                log.info("delivery %s was already in Slack; not posted again", key, extra={"delivery": key})
+                return slack_ref(channel_id, message["ts"])
+        return None
+
+    def whisper(self, channel: str, user: str, text: str) -> None:
+        """A message in ``channel`` only ``user`` sees (why a button press was refused)."""
+        self._call(channel, partial(self.client.chat_postEphemeral, channel=channel, user=user, text=text))
+
+    def channel_id(self, channel: str) -> str:
+        """A channel's id (history and updates take ids only), looked up by name once."""
+        name = channel.lstrip("#")
+        if CHANNEL_ID.match(name):
+            return name
+        if channel not in self._ids:
+            cursor = None
+            while True:
+                page = self._call(channel, partial(self.client.conversations_list, limit=500, cursor=cursor))
+                for item in page.get("channels") or []:
+                    self._ids.setdefault(f"#{item.get('name')}", str(item.get("id")))
+                    self._ids.setdefault(str(item.get("name")), str(item.get("id")))
+                cursor = (page.get("response_metadata") or {}).get("next_cursor")
+                if not cursor or channel in self._ids:
+                    break
+        if channel not in self._ids:
+            raise DeliveryRejected(f"Slack has no channel named {channel}")
+        return self._ids[channel]
+
+    def _call(self, channel: str, call: Callable[[], Any]) -> Any:
+        try:
+            return call()
         except SlackApiError as exc:
             raise _translate(exc, channel) from exc
         except SlackClientError as exc:
             raise DeliveryRejected(f"Slack client refused the request: {type(exc).__name__}") from exc
         except (OSError, http.client.HTTPException) as exc:  # URLError, timeouts, refused/reset, broken answers
             raise DeliveryError(f"Slack unreachable: {type(exc).__name__}: {exc}") from exc
-        finally:
-            self._last_post = time.monotonic()
-        ts = response.get("ts")
-        if not isinstance(ts, str) or not ts:
-            raise DeliveryError("Slack answered ok without a message ts")
-        log.info("Slack alert posted to %s (ts %s)", channel, ts, extra={"channel": channel, "ts": ts})
-        return ts
 
     def _pace(self) -> None:
         wait = self._last_post + self.min_interval - time.monotonic()
@@ -244,13 +255,12 @@ def _translate(exc: SlackApiError, channel: str) -> DeliveryError:
         return DeliveryRejected(f"Slack refused the alert to {channel}: {code}")
     if response.status_code == 429 or code == "ratelimited":
         after = next((v for k, v in response.headers.items() if k.lower() == "retry-after"), "?")
-        return DeliveryError(f"Slack rate limited the alert to {channel} (retry after {after} s)")
+        try:
+            wait = float(after[0] if isinstance(after, list) else after)
+        except ValueError:
+            wait = None
+        return DeliveryError(f"Slack rate limited the alert to {channel} (retry after {after} s)", retry_after=wait)
     return DeliveryError(f"Slack failed the alert to {channel}: {code} (HTTP {response.status_code})")
-
-
-def plain(text: str) -> str:
-    """Text safe for a terminal: no control characters (ANSI escapes) and no bidi overrides."""
-    return "".join(ch for ch in text if ch in "\n\t" or (unicodedata.category(ch) != "Cc" and ch not in _BIDI))
 
 
 class ConsoleAlerter:
@@ -268,12 +278,22 @@ class ConsoleAlerter:
 
     def render(self, case: CaseView) -> dict[str, Any]:
         raw = case.mention.raw
-        lines = [plain(headline(case)), clip(plain(case.analysis.masked_text.strip()), SECTION_TEXT)]
+        lines = [
+            plain(f"{headline(case)} · #{case.ticket.id}"),
+            clip(plain(case.analysis.masked_text.strip()), SECTION_TEXT),
+        ]
         lines += [f"  {label}: {plain(value)}" for label, value in facts(case)]
         lines.append(f"  Bağlantı / Link: {plain(raw.url) or '—'}")
+        if case.draft.strip():
+            lines.append(f"  Önerilen yanıt / Suggested reply: {plain(case.draft.strip())}")
         return {"text": "\n".join(lines)}
 
-    def send(self, payload: Mapping[str, Any], target: str | None = None) -> str:
+    def render_change(self, case: CaseView, change: CaseChange) -> list[dict[str, Any]]:
+        return [{"text": plain(f"#{change.ticket_id} {change.actor}: {change.summary}")}]
+
+    def send(
+        self, payload: Mapping[str, Any], target: str | None = None, *, key: str = "", parent_ref: str | None = None
+    ) -> str:
         stream = self.stream if self.stream is not None else sys.stdout  # looked up late, so redirection works
         try:
             # A payload made for every channel carries "plain", its terminal-safe text; Slack's "text" is escaped.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import IO
 
 from sqlalchemy import Engine
@@ -17,6 +17,8 @@ from config.settings import Settings
 from crawlers.base import Source
 from crawlers.catalog import source_types
 from responders.alerts import Alerter
+from responders.budget import AlertPolicy
+from responders.cases import Drafter
 from responders.routing import TicketRouter
 from responders.slack import ConsoleAlerter, SlackAlerter
 from store import db
@@ -38,6 +40,14 @@ class App:
     router: TicketRouter
     alerters: list[Alerter]
     ops_alerters: list[Alerter]
+    helpdesks: list[Alerter] = field(default_factory=list)
+    policy: AlertPolicy = field(default_factory=AlertPolicy)
+    drafter: Drafter | None = None
+
+    @property
+    def channels(self) -> dict[str, Alerter]:
+        """Every channel the outbox may hold deliveries for, by name."""
+        return {a.name: a for a in (*self.ops_alerters, *self.alerters, *self.helpdesks)}
 
 
 def build_sources(settings: Settings, only: str | None = None, off: dict[str, str] | None = None) -> list[Source]:
@@ -85,6 +95,24 @@ def build_alerters(settings: Settings, stream: IO[str] | None = None, *, ops: bo
     return [alerter]
 
 
+def build_helpdesks(settings: Settings) -> list[Alerter]:
+    """The [[helpdesks]] that are on; routes name them."""
+    from responders.helpdesk import build_helpdesks as build
+
+    return build(settings)
+
+
+def build_drafter(settings: Settings) -> Drafter | None:
+    """Suggested replies, unless ``alerts.suggest_replies`` is off."""
+    from responders.replies import ReplyDrafter
+
+    try:
+        return ReplyDrafter.from_settings(settings)
+    except NotConfigured as exc:
+        log.info("reply drafts are off: %s", exc)
+        return None
+
+
 def build_analyzer(settings: Settings) -> TextAnalyzer:
     """The analyser ``analysis.analyzer`` names, built from the settings (brands, taxonomy, models)."""
     cls = analyzer_class(settings.analysis.analyzer)
@@ -127,6 +155,7 @@ def bootstrap(
     stream: IO[str] | None = None,
     migrate: bool = True,
     analyzer: TextAnalyzer | None = None,
+    helpdesks: list[Alerter] | None = None,
 ) -> App:
     engine = engine or db.make_engine(settings.database_url)
     if migrate:
@@ -141,4 +170,7 @@ def bootstrap(
         router=TicketRouter.from_settings(settings),
         alerters=build_alerters(settings, stream) if alerters is None else alerters,
         ops_alerters=build_alerters(settings, stream, ops=True) if ops_alerters is None else ops_alerters,
+        helpdesks=build_helpdesks(settings) if helpdesks is None else helpdesks,
+        policy=AlertPolicy.from_settings(settings),
+        drafter=build_drafter(settings),
     )

@@ -36,6 +36,8 @@ match_app = typer.Typer(no_args_is_help=True, help="An agent's answer to a sugge
 app.add_typer(match_app, name="match")
 case_app = typer.Typer(no_args_is_help=True, help="Cases (tickets).")
 app.add_typer(case_app, name="case")
+feedback_app = typer.Typer(no_args_is_help=True, help="Agents' corrections, for retraining.")
+app.add_typer(feedback_app, name="feedback")
 EXAMPLE = Path(__file__).resolve().parent.parent / "config" / "kulak.example.toml"
 
 
@@ -312,6 +314,46 @@ def case_show(ctx: typer.Context, ticket_id: Annotated[int, typer.Argument(help=
 
     kulak = ctx.obj.app(sources=[], alerters=[], ops_alerters=[], analyzer=_NO_ANALYZER)
     typer.echo(json.dumps(case_report(kulak.uow, ticket_id), ensure_ascii=False, indent=2))
+
+
+@case_app.command("act")
+def case_act(
+    ctx: typer.Context,
+    ticket_id: Annotated[int, typer.Argument(help="Ticket (case) id.")],
+    action: Annotated[
+        str,
+        typer.Argument(
+            help="claim, contacted, resolve, reopen, escalate, not_relevant, confirm_customer, wrong_customer,"
+            " fix_sentiment or fix_topic (what the Slack buttons do)."
+        ),
+    ],
+    value: Annotated[str, typer.Option("--value", help="Customer id, or the corrected label.")] = "",
+    actor: Annotated[str, typer.Option("--by", help="Who acted (kept in the audit log and feedback).")] = "operator",
+) -> None:
+    """Act on a case without Slack: the same state changes, feedback and channel updates as the buttons."""
+    from responders.actions import Action, apply_action
+    from responders.job import deliver_pending
+
+    kulak = ctx.obj.app(sources=[], analyzer=_NO_ANALYZER)
+    with kulak.uow:
+        wanted = Action(action, ticket_id, actor, value)
+        outcome = apply_action(kulak.uow, wanted, kulak.channels, drafter=kulak.drafter)
+        kulak.uow.commit()
+    deliver_pending(kulak.uow, kulak.channels, ops=kulak.ops_alerters)
+    typer.echo(outcome.message)
+
+
+@feedback_app.command("export")
+def feedback_export(
+    ctx: typer.Context,
+    task: Annotated[str, typer.Argument(help="sentiment or topic.")],
+    out: Annotated[Path, typer.Option("--out", help="CSV file to write (text,label).")],
+) -> None:
+    """Write agents' corrections as a `kulak train` CSV: masked text and the label they chose."""
+    from scheduler.people import export_feedback
+
+    kulak = ctx.obj.app(sources=[], alerters=[], ops_alerters=[], analyzer=_NO_ANALYZER, helpdesks=[])
+    typer.echo(f"{export_feedback(kulak.uow, task, out)} correction(s) written to {out}")
 
 
 class _NoAnalyzer:

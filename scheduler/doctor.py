@@ -129,7 +129,27 @@ def _customers(settings: Settings) -> Check:
     return ("customers", "OK", f"{path}: {good} record(s)")
 
 
-CHECKS: list[Callable[[Settings], Check | list[Check]]] = [_config, _database, _sources, _slack, _customers]
+def _actions(settings: Settings) -> Check:
+    if not settings.web.port:
+        return ("slack actions", "WARN", "web.port = 0: Slack buttons and /kulak are off")
+    where = f"http://{settings.web.host}:{settings.web.port}/slack/actions (and /slack/commands)"
+    if not settings.slack.signing_secret:
+        return ("slack actions", "WARN", f"KULAK_SLACK_SIGNING_SECRET not set: {where} refuses every request")
+    return ("slack actions", "OK", f"`kulak serve` answers Slack at {where}")
+
+
+def _helpdesks(settings: Settings) -> list[Check]:
+    from responders.helpdesk import build_helpdesks
+
+    off: dict[str, str] = {}
+    on = build_helpdesks(settings, off=off)
+    rows: list[Check] = [(f"helpdesk {h.name}", "OK", "cases of routes naming it go there") for h in on]
+    return rows + [(f"helpdesk {name}", "WARN", f"off: {why}") for name, why in off.items()]
+
+
+CHECKS: list[Callable[[Settings], Check | list[Check]]] = [
+    _config, _database, _sources, _slack, _actions, _helpdesks, _customers,
+]  # fmt: skip
 
 
 def run_checks(settings: Settings, console: Console | None = None) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
 from pathlib import Path
@@ -137,7 +138,26 @@ def case_report(uow: UnitOfWork, ticket_id: int) -> dict[str, Any]:
         "status": ticket.status.value,
         "priority": ticket.priority,
         "unit": ticket.unit,
+        "route": ticket.route,
+        "assignee": ticket.assignee,
+        "respond_by": ticket.respond_by.isoformat() if ticket.respond_by else None,
+        "reply_by": ticket.reply_by.isoformat() if ticket.reply_by else None,
         "customer_id": ticket.customer_id,
         "mentions": mentions,
         "timeline": events,
     }
+
+
+def export_feedback(uow: UnitOfWork, task: str, out: Path) -> int:
+    """Agents' corrections of ``task`` (sentiment or topic) as a ``text,label`` CSV `kulak train` reads: the
+    masked text and the label the agent chose (the latest one when a mention was corrected twice)."""
+    if task not in ("sentiment", "topic"):
+        raise InputError(f"expected sentiment or topic, got {task!r}")
+    with uow:
+        latest = {f.mention_id: f.new_label for f in uow.feedback.listed(field=task)}
+        rows = [(a.masked_text, label) for mid, label in latest.items() if (a := uow.analyses.get(mid)) is not None]
+    with out.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["text", "label"])
+        writer.writerows(rows)
+    return len(rows)

@@ -6,12 +6,13 @@ import logging
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from classifiers.job import analyze_pending, match_pending
+from config.settings import parse_duration
 from crawlers.health import check_source
 from crawlers.job import CrawlReport, crawl_all
-from responders.job import deliver_pending, route_pending
+from responders.job import check_cases, deliver_pending, route_pending
 from responders.ops import queue_ops_alerts
 from scheduler.bootstrap import App
 from scheduler.people import import_if_changed
@@ -29,6 +30,7 @@ class RunReport:
     matched: Counter[str] = field(default_factory=Counter)
     routed: Counter[str] = field(default_factory=Counter)
     delivered: Counter[str] = field(default_factory=Counter)
+    cases: Counter[str] = field(default_factory=Counter)
     problems: list[SourceProblem] = field(default_factory=list)
     ops: Counter[str] = field(default_factory=Counter)
     seconds: float = 0.0
@@ -49,7 +51,11 @@ class RunReport:
             "near_duplicates": self.matched["near_duplicates"],
             "joined_cases": sum(v for k, v in self.routed.items() if k.startswith("joined_by_")),
             "tickets_opened": self.routed["tickets_opened"],
-            "alerts_sent": self.delivered["sent"],
+            "alerts_folded": self.routed["alerts_folded"],
+            "alerts_deferred": self.routed["alerts_deferred"],
+            "sla_breaches": self.cases["breaches"],
+            "cases_closed": self.cases["closed"],
+            "alerts_sent": self.delivered["sent"] + self.delivered["recovered"],
             "alerts_failed": self.delivered["rejected"] + self.delivered["retry_later"],
         }
 
@@ -96,10 +102,20 @@ def run_once(app: App, *, force: bool = False) -> RunReport:
     report = RunReport(crawl=crawl, customers=customers)
     report.analyzed = analyze_pending(app.uow, app.analyzer, repeat_days=app.settings.analysis.repeat_days)
     report.matched = match_pending(app.uow, app.matcher, duplicate_days=app.settings.cases.duplicate_days)
-    report.routed = route_pending(app.uow, app.router, app.alerters, window_hours=app.settings.cases.window_hours)
+    report.routed = route_pending(
+        app.uow,
+        app.router,
+        app.alerters,
+        helpdesks=app.helpdesks,
+        policy=app.policy,
+        drafter=app.drafter,
+        window_hours=app.settings.cases.window_hours,
+    )
+    close_after = timedelta(seconds=parse_duration(app.settings.sla.close_after))
+    report.cases = check_cases(app.uow, app.channels, close_after=close_after, drafter=app.drafter)
     report.problems = check_sources(app)
     report.ops = queue_ops_alerts(app.uow, report.problems, app.ops_alerters)
-    report.delivered = deliver_pending(app.uow, {a.name: a for a in (*app.ops_alerters, *app.alerters)})
+    report.delivered = deliver_pending(app.uow, app.channels, ops=app.ops_alerters)
     report.seconds = time.monotonic() - started
     log.info("run finished in %.1fs: %s", report.seconds, report.summary())
     return report

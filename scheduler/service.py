@@ -11,6 +11,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 
 from scheduler.bootstrap import App
 from scheduler.pipeline import run_once
+from scheduler.web import KulakWeb
 from store.errors import LockHeld
 from store.locks import RunLock
 
@@ -45,6 +46,7 @@ def build_scheduler(app: App) -> BlockingScheduler:
 
 def serve_forever(app: App) -> None:
     scheduler = build_scheduler(app)
+    web = KulakWeb(app, app.settings.web.host, app.settings.web.port).start() if app.settings.web.port else None
 
     def stop(signum: int, _frame: FrameType | None) -> None:
         log.info("signal %s: stopping after the current run", signum)
@@ -53,5 +55,9 @@ def serve_forever(app: App) -> None:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     log.info("serving: the pipeline runs every %d minutes", app.settings.schedule.every_minutes)
-    scheduler.start()
-    app.engine.dispose()
+    try:
+        scheduler.start()
+    finally:
+        if web is not None:
+            web.stop()
+        app.engine.dispose()

@@ -81,7 +81,12 @@ class AnalysisError(KulakError):
 
 
 class DeliveryError(KulakError):
-    """A delivery could not be made; it may succeed on retry."""
+    """A delivery could not be made; it may succeed on retry (after ``retry_after`` seconds, when the far side
+    said how long)."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        self.retry_after = retry_after
+        super().__init__(message)
 
 
 class DeliveryRejected(DeliveryError):

@@ -25,11 +25,25 @@ class DeliveryStatus(StrEnum):
     PENDING = "pending"
     SENT = "sent"
     FAILED = "failed"
+    DEFERRED = "deferred"  # held back (quiet hours, alert budget): the next digest lists it instead
 
 
 class TicketStatus(StrEnum):
-    OPEN = "open"
+    """A case's state: new -> assigned -> waiting (on the customer) -> resolved -> closed."""
+
+    NEW = "new"
+    ASSIGNED = "assigned"
+    WAITING = "waiting"
+    RESOLVED = "resolved"
     CLOSED = "closed"
+
+    @property
+    def active(self) -> bool:
+        """Still being worked on: later mentions join it and its SLA clock runs."""
+        return self in (TicketStatus.NEW, TicketStatus.ASSIGNED, TicketStatus.WAITING)
+
+
+PRIORITIES = ("low", "normal", "high", "urgent")
 
 
 @dataclass(frozen=True)
@@ -242,10 +256,20 @@ class Ticket:
     unit: str  # the team the case is routed to
     summary: str
     customer_id: int | None = None
-    status: TicketStatus = TicketStatus.OPEN
+    status: TicketStatus = TicketStatus.NEW
     id: int | None = None
     created_at: datetime | None = None
-    updated_at: datetime | None = None  # last activity: opened, or a mention joined
+    updated_at: datetime | None = None  # last activity: opened, a mention joined, an agent acted
+    route: str = ""  # the routing rule that placed it
+    channel: str = ""  # the Slack channel its alert goes to ("" = slack.channel)
+    helpdesk: str = ""  # the [[helpdesks]] name it is opened in ("" = none)
+    queue: str = ""  # the helpdesk group or queue
+    assignee: str = ""  # who claimed it (a Slack user id)
+    respond_by: datetime | None = None  # first-response SLA, counted in business hours
+    reply_by: datetime | None = None  # the site's own reply window (Şikayetvar), counted from publication
+    responded_at: datetime | None = None  # first time an agent reached the customer (waiting or resolved)
+    resolved_at: datetime | None = None
+    closed_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -264,6 +288,36 @@ class Delivery:
     id: int | None = None
     created_at: datetime | None = None
     sent_at: datetime | None = None
+    kind: str = "alert"  # alert (opens the case there) | change (an update of the alert) | ops | note
+    parent_key: str | None = None  # a change is sent against this delivery's external_ref (thread, ticket id)
+    group_key: str | None = None  # alerts of one burst share it: brand, topic and channel
+
+
+@dataclass(frozen=True)
+class CaseChange:
+    """Something that happened to a case after its alert went out; the channels that carry the case hear it.
+
+    ``summary`` is one plain line for people ("Ayşe claimed the case"); it never holds a customer's words.
+    """
+
+    ticket_id: int
+    kind: str  # mention | assigned | waiting | resolved | closed | reopened | escalated | customer | label | breach
+    summary: str
+    actor: str = "kulak"
+    detail: Mapping[str, Any] = field(default_factory=dict)
+    at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """An agent's action or correction on a mention, kept to retrain and to measure the classifiers."""
+
+    mention_id: int
+    field: str  # sentiment | topic | intent | customer | relevant | action
+    new_label: str
+    author: str
+    old_label: str | None = None
+    created_at: datetime | None = None
 
 
 @dataclass(frozen=True)

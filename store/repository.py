@@ -19,6 +19,7 @@ from store.model import (
     CustomerMatch,
     Delivery,
     Erasure,
+    Feedback,
     MatchStatus,
     Mention,
     MentionStatus,
@@ -64,6 +65,10 @@ class AnalysisRepository(abc.ABC):
 
     @abc.abstractmethod
     def get(self, mention_id: int) -> Analysis | None: ...
+
+    @abc.abstractmethod
+    def correct(self, mention_id: int, analysis: Analysis) -> None:
+        """Replace the stored analysis with one a person corrected (sentiment, topics)."""
 
 
 class CustomerRepository(abc.ABC):
@@ -172,32 +177,89 @@ class TicketRepository(abc.ABC):
         """(mention id, reason it joined) of the case, in the order they joined."""
 
     @abc.abstractmethod
-    def add_event(self, event: CaseEvent) -> None: ...
+    def add_event(self, event: CaseEvent) -> int:
+        """Add a line to the case's timeline; returns its id."""
 
     @abc.abstractmethod
     def timeline(self, ticket_id: int) -> list[CaseEvent]: ...
 
     @abc.abstractmethod
-    def set_customer(self, ticket_id: int, customer_id: int) -> None: ...
+    def set_customer(self, ticket_id: int, customer_id: int | None) -> None: ...
+
+    @abc.abstractmethod
+    def update(self, ticket_id: int, **values: Any) -> Ticket:
+        """Change a case's state, priority, unit, assignee, customer or clocks (and its last activity)."""
+
+    @abc.abstractmethod
+    def overdue(self, now: datetime, limit: int = 500) -> list[Ticket]:
+        """Active cases nobody has answered whose first-response or reply deadline has passed."""
+
+    @abc.abstractmethod
+    def resolved_before(self, cutoff: datetime, limit: int = 500) -> list[Ticket]:
+        """Resolved cases resolved before ``cutoff``: due to close."""
+
+    @abc.abstractmethod
+    def numbers(self, since: datetime) -> dict[str, int]:
+        """Cases opened and resolved since ``since``, active ones by state, and overdue ones."""
 
 
 class DeliveryRepository(abc.ABC):
     @abc.abstractmethod
     def enqueue(self, delivery: Delivery) -> bool:
-        """Add to the outbox unless a delivery with the same key exists; True when added."""
+        """Queue a delivery (status PENDING, or DEFERRED when held back); False if its key is already queued."""
 
     @abc.abstractmethod
-    def pending(self, limit: int = 100, max_attempts: int = 5) -> list[Delivery]: ...
+    def pending(self, limit: int = 100, max_attempts: int = 5, now: datetime | None = None) -> list[Delivery]:
+        """PENDING deliveries whose retry time has come, oldest first."""
+
+    @abc.abstractmethod
+    def get(self, key: str) -> Delivery | None: ...
+
+    @abc.abstractmethod
+    def claim(self, delivery_id: int) -> datetime | None:
+        """Mark a delivery as being sent; returns when an earlier attempt that may have reached the far side began
+        (a crash mid-send, a timeout), so the sender can look for that message before sending again."""
 
     @abc.abstractmethod
     def mark_sent(self, delivery_id: int, external_ref: str) -> None: ...
 
     @abc.abstractmethod
-    def mark_failed(self, delivery_id: int, error: str, *, final: bool) -> None:
-        """Count a failed attempt; ``final`` (or too many attempts) moves it to FAILED."""
+    def mark_failed(
+        self, delivery_id: int, error: str, *, final: bool, retry_at: datetime | None = None, max_attempts: int = 5
+    ) -> Delivery:
+        """Record a failed attempt; it is retried at ``retry_at`` unless ``final`` or out of attempts."""
+
+    @abc.abstractmethod
+    def wait(self, delivery_id: int, until: datetime) -> None:
+        """Leave a delivery for later without counting an attempt (its parent is not sent yet)."""
+
+    @abc.abstractmethod
+    def alerts_of(self, ticket_id: int) -> list[Delivery]:
+        """The deliveries that opened the case somewhere (kind "alert"), sent or not."""
+
+    @abc.abstractmethod
+    def last_in_group(self, channel: str, target: str, group_key: str, since: datetime) -> Delivery | None:
+        """The latest alert of a burst group to this channel and target since ``since`` that was not held back."""
+
+    @abc.abstractmethod
+    def count_children(self, parent_key: str, kind: str) -> int: ...
+
+    @abc.abstractmethod
+    def alerts_since(self, channel: str, target: str, since: datetime) -> int:
+        """Alerts queued for this channel and target since ``since`` (not those held back): the budget used."""
 
     @abc.abstractmethod
     def count_by_status(self) -> dict[str, int]: ...
+
+
+class FeedbackRepository(abc.ABC):
+    """Agents' actions and corrections, for retraining and for measuring the classifiers."""
+
+    @abc.abstractmethod
+    def add(self, feedback: Feedback, ticket_id: int | None = None) -> None: ...
+
+    @abc.abstractmethod
+    def listed(self, field: str | None = None, limit: int = 100_000) -> list[Feedback]: ...
 
 
 class CrawlStateRepository(abc.ABC):
@@ -293,6 +355,7 @@ class UnitOfWork(abc.ABC):
     fingerprints: FingerprintRepository
     tickets: TicketRepository
     deliveries: DeliveryRepository
+    feedback: FeedbackRepository
     crawl_state: CrawlStateRepository
     source_runs: SourceRunRepository
     brands: BrandRepository

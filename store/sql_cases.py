@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from store import repository as repo
@@ -26,7 +27,24 @@ def _to_ticket(row: TicketRow) -> Ticket:
         id=row.id,
         created_at=row.created_at,
         updated_at=row.updated_at,
+        route=row.route,
+        channel=row.channel,
+        helpdesk=row.helpdesk,
+        queue=row.queue,
+        assignee=row.assignee,
+        respond_by=row.respond_by,
+        reply_by=row.reply_by,
+        responded_at=row.responded_at,
+        resolved_at=row.resolved_at,
+        closed_at=row.closed_at,
     )
+
+
+ACTIVE = tuple(s.value for s in TicketStatus if s.active)
+#: What ``update`` may change; the rest of a case is fixed when it opens.
+CHANGEABLE = frozenset(
+    {"status", "priority", "unit", "assignee", "customer_id", "responded_at", "resolved_at", "closed_at", "reply_by"}
+)
 
 
 class SqlAlchemyTicketRepository(repo.TicketRepository):
@@ -45,6 +63,13 @@ class SqlAlchemyTicketRepository(repo.TicketRepository):
             "summary": ticket.summary,
             "created_at": now,
             "updated_at": now,
+            "route": ticket.route,
+            "channel": ticket.channel,
+            "helpdesk": ticket.helpdesk,
+            "queue": ticket.queue,
+            "assignee": ticket.assignee,
+            "respond_by": ticket.respond_by,
+            "reply_by": ticket.reply_by,
         }
         new_id = insert_ignoring(self.session, TicketRow, values, ["mention_id"])
         row = self.session.scalar(select(TicketRow).where(TicketRow.mention_id == ticket.mention_id))
@@ -79,7 +104,7 @@ class SqlAlchemyTicketRepository(repo.TicketRepository):
     def open_case_of(
         self, *, customer_id: int | None, source: str, author_handle: str, since: datetime
     ) -> tuple[Ticket, str] | None:
-        active = (TicketRow.status == TicketStatus.OPEN.value, TicketRow.updated_at >= since)
+        active = (TicketRow.status.in_(ACTIVE), TicketRow.updated_at >= since)
         if customer_id is not None:
             row = self.session.scalar(
                 select(TicketRow)
@@ -121,11 +146,55 @@ class SqlAlchemyTicketRepository(repo.TicketRepository):
         )
         return [(int(m), str(r)) for m, r in self.session.execute(stmt)]
 
-    def add_event(self, event: CaseEvent) -> None:
-        self.session.add(
-            CaseEventRow(ticket_id=event.ticket_id, kind=event.kind, detail=dict(event.detail), at=event.at or utcnow())
+    def add_event(self, event: CaseEvent) -> int:
+        row = CaseEventRow(
+            ticket_id=event.ticket_id, kind=event.kind, detail=dict(event.detail), at=event.at or utcnow()
         )
+        self.session.add(row)
         self.session.flush()
+        return row.id
+
+    def update(self, ticket_id: int, **values: Any) -> Ticket:
+        unknown = set(values) - CHANGEABLE
+        if unknown:
+            raise StoreError(f"a case's {', '.join(sorted(unknown))} cannot be changed")
+        if isinstance(values.get("status"), TicketStatus):
+            values["status"] = values["status"].value
+        row = self.session.get(TicketRow, ticket_id, with_for_update=True)
+        if row is None:
+            raise StoreError(f"no ticket with id {ticket_id}")
+        for name, value in values.items():
+            setattr(row, name, value)
+        row.updated_at = utcnow()
+        self.session.flush()
+        return _to_ticket(row)
+
+    def overdue(self, now: datetime, limit: int = 500) -> list[Ticket]:
+        unanswered = (TicketRow.status.in_(ACTIVE), TicketRow.responded_at.is_(None))
+        late = or_(TicketRow.respond_by < now, TicketRow.reply_by < now)
+        stmt = select(TicketRow).where(and_(*unanswered), late).order_by(TicketRow.id).limit(limit)
+        return [_to_ticket(r) for r in self.session.scalars(stmt)]
+
+    def resolved_before(self, cutoff: datetime, limit: int = 500) -> list[Ticket]:
+        stmt = (
+            select(TicketRow)
+            .where(TicketRow.status == TicketStatus.RESOLVED.value, TicketRow.resolved_at < cutoff)
+            .order_by(TicketRow.id)
+            .limit(limit)
+        )
+        return [_to_ticket(r) for r in self.session.scalars(stmt)]
+
+    def numbers(self, since: datetime) -> dict[str, int]:
+        opened = select(func.count()).select_from(TicketRow).where(TicketRow.created_at >= since)
+        resolved = select(func.count()).select_from(TicketRow).where(TicketRow.resolved_at >= since)
+        by_status = self.session.execute(
+            select(TicketRow.status, func.count()).where(TicketRow.status.in_(ACTIVE)).group_by(TicketRow.status)
+        )
+        counts = {f"active_{status}": int(n) for status, n in by_status}
+        counts["opened"] = int(self.session.scalar(opened) or 0)
+        counts["resolved"] = int(self.session.scalar(resolved) or 0)
+        counts["overdue"] = len(self.overdue(utcnow(), limit=10_000))
+        return counts
 
     def timeline(self, ticket_id: int) -> list[CaseEvent]:
         stmt = (
@@ -133,7 +202,7 @@ class SqlAlchemyTicketRepository(repo.TicketRepository):
         )
         return [CaseEvent(r.ticket_id, r.kind, dict(r.detail), r.at) for r in self.session.scalars(stmt)]
 
-    def set_customer(self, ticket_id: int, customer_id: int) -> None:
+    def set_customer(self, ticket_id: int, customer_id: int | None) -> None:
         self.session.execute(
             update(TicketRow).where(TicketRow.id == ticket_id).values(customer_id=customer_id, updated_at=utcnow())
         )

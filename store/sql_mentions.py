@@ -164,6 +164,13 @@ class SqlAlchemyAnalysisRepository(repo.AnalysisRepository):
         row = self.session.scalar(select(AnalysisRow).where(AnalysisRow.mention_id == mention_id))
         return Analysis.from_json(row.data) if row else None
 
+    def correct(self, mention_id: int, analysis: Analysis) -> None:
+        row = self.session.scalar(select(AnalysisRow).where(AnalysisRow.mention_id == mention_id))
+        if row is None:
+            raise StoreError(f"mention {mention_id} has no analysis to correct")
+        row.sentiment, row.sentiment_score = analysis.sentiment.label, analysis.sentiment.score
+        row.intent, row.urgency, row.data = analysis.intent.label, analysis.urgency.level, analysis.to_json()
+
 
 class SqlAlchemyCrawlStateRepository(repo.CrawlStateRepository):
     def __init__(self, session: Session) -> None:

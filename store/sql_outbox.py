@@ -1,15 +1,19 @@
-"""SQLAlchemy repository for the outbox: one row per message to send, sent at most once."""
+"""SQLAlchemy repositories for the outbox (one row per message to send, sent at most once) and for feedback."""
 
 from __future__ import annotations
 
-from sqlalchemy import func, select, update
+from datetime import datetime
+
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from store import repository as repo
 from store.errors import StoreError
-from store.model import Delivery, DeliveryStatus
+from store.model import Delivery, DeliveryStatus, Feedback
 from store.sql_base import insert_ignoring
-from store.tables import DeliveryRow, utcnow
+from store.tables import DeliveryRow, FeedbackRow, utcnow
+
+NOT_HELD = (DeliveryStatus.PENDING.value, DeliveryStatus.SENT.value, DeliveryStatus.FAILED.value)
 
 
 def _to_delivery(row: DeliveryRow) -> Delivery:
@@ -26,6 +30,9 @@ def _to_delivery(row: DeliveryRow) -> Delivery:
         id=row.id,
         created_at=row.created_at,
         sent_at=row.sent_at,
+        kind=row.kind,
+        parent_key=row.parent_key,
+        group_key=row.group_key,
     )
 
 
@@ -40,43 +47,136 @@ class SqlAlchemyDeliveryRepository(repo.DeliveryRepository):
             "target": delivery.target,
             "ticket_id": delivery.ticket_id,
             "payload": dict(delivery.payload),
-            "status": DeliveryStatus.PENDING.value,
+            "status": delivery.status.value,
             "attempts": 0,
-            "created_at": utcnow(),
+            "last_error": delivery.last_error,
+            "created_at": delivery.created_at or utcnow(),
+            "kind": delivery.kind,
+            "parent_key": delivery.parent_key,
+            "group_key": delivery.group_key,
         }
         return insert_ignoring(self.session, DeliveryRow, values, ["key"]) is not None
 
-    def pending(self, limit: int = 100, max_attempts: int = 5) -> list[Delivery]:
+    def pending(self, limit: int = 100, max_attempts: int = 5, now: datetime | None = None) -> list[Delivery]:
         stmt = (
             select(DeliveryRow)
-            .where(DeliveryRow.status == DeliveryStatus.PENDING.value, DeliveryRow.attempts < max_attempts)
+            .where(
+                DeliveryRow.status == DeliveryStatus.PENDING.value,
+                DeliveryRow.attempts < max_attempts,
+                or_(DeliveryRow.next_attempt_at.is_(None), DeliveryRow.next_attempt_at <= (now or utcnow())),
+            )
             .order_by(DeliveryRow.id)
             .limit(limit)
         )
         return [_to_delivery(r) for r in self.session.scalars(stmt)]
 
-    def mark_sent(self, delivery_id: int, external_ref: str) -> None:
-        self.session.execute(
-            update(DeliveryRow)
-            .where(DeliveryRow.id == delivery_id)
-            .values(
-                status=DeliveryStatus.SENT.value,
-                external_ref=external_ref,
-                sent_at=utcnow(),
-                last_error=None,
-                attempts=DeliveryRow.attempts + 1,
-            )
-        )
+    def get(self, key: str) -> Delivery | None:
+        row = self.session.scalar(select(DeliveryRow).where(DeliveryRow.key == key))
+        return _to_delivery(row) if row is not None else None
 
-    def mark_failed(self, delivery_id: int, error: str, *, final: bool, max_attempts: int = 5) -> None:
+    def _row(self, delivery_id: int) -> DeliveryRow:
         row = self.session.get(DeliveryRow, delivery_id)
         if row is None:
             raise StoreError(f"no delivery with id {delivery_id}")
+        return row
+
+    def claim(self, delivery_id: int) -> datetime | None:
+        row = self._row(delivery_id)
+        earlier = row.claimed_at
+        if earlier is None:  # keep the first attempt's time: a check for an earlier send looks from there
+            row.claimed_at = utcnow()
+        return earlier
+
+    def mark_sent(self, delivery_id: int, external_ref: str) -> None:
+        row = self._row(delivery_id)
+        row.status = DeliveryStatus.SENT.value
+        row.external_ref = external_ref
+        row.sent_at = utcnow()
+        row.last_error = None
+        row.claimed_at = None
+        row.attempts += 1
+
+    def mark_failed(
+        self, delivery_id: int, error: str, *, final: bool, retry_at: datetime | None = None, max_attempts: int = 5
+    ) -> Delivery:
+        row = self._row(delivery_id)
         row.attempts += 1
         row.last_error = error[:2000]
+        # claimed_at stays: a timeout or a dropped connection may have come after the far side took the message
+        row.next_attempt_at = retry_at
         if final or row.attempts >= max_attempts:
             row.status = DeliveryStatus.FAILED.value
+        return _to_delivery(row)
+
+    def wait(self, delivery_id: int, until: datetime) -> None:
+        self._row(delivery_id).next_attempt_at = until
+
+    def alerts_of(self, ticket_id: int) -> list[Delivery]:
+        stmt = (
+            select(DeliveryRow)
+            .where(DeliveryRow.ticket_id == ticket_id, DeliveryRow.kind == "alert")
+            .order_by(DeliveryRow.id)
+        )
+        return [_to_delivery(r) for r in self.session.scalars(stmt)]
+
+    def last_in_group(self, channel: str, target: str, group_key: str, since: datetime) -> Delivery | None:
+        row = self.session.scalar(
+            select(DeliveryRow)
+            .where(
+                DeliveryRow.channel == channel,
+                DeliveryRow.target == target,
+                DeliveryRow.group_key == group_key,
+                DeliveryRow.created_at >= since,
+                DeliveryRow.kind == "alert",
+                DeliveryRow.status.in_(NOT_HELD),
+            )
+            .order_by(DeliveryRow.created_at.desc(), DeliveryRow.id.desc())
+            .limit(1)
+        )
+        return _to_delivery(row) if row is not None else None
+
+    def count_children(self, parent_key: str, kind: str) -> int:
+        stmt = select(func.count()).where(DeliveryRow.parent_key == parent_key, DeliveryRow.kind == kind)
+        return int(self.session.scalar(stmt) or 0)
+
+    def alerts_since(self, channel: str, target: str, since: datetime) -> int:
+        stmt = select(func.count()).where(
+            DeliveryRow.channel == channel,
+            DeliveryRow.target == target,
+            DeliveryRow.kind == "alert",
+            DeliveryRow.created_at >= since,
+            DeliveryRow.status.in_(NOT_HELD),
+        )
+        return int(self.session.scalar(stmt) or 0)
 
     def count_by_status(self) -> dict[str, int]:
         rows = self.session.execute(select(DeliveryRow.status, func.count()).group_by(DeliveryRow.status))
         return {status: int(n) for status, n in rows}
+
+
+class SqlAlchemyFeedbackRepository(repo.FeedbackRepository):
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, feedback: Feedback, ticket_id: int | None = None) -> None:
+        self.session.add(
+            FeedbackRow(
+                mention_id=feedback.mention_id,
+                ticket_id=ticket_id,
+                field=feedback.field,
+                old_label=feedback.old_label,
+                new_label=feedback.new_label[:100],
+                author=feedback.author[:200],
+                created_at=feedback.created_at or utcnow(),
+            )
+        )
+        self.session.flush()
+
+    def listed(self, field: str | None = None, limit: int = 100_000) -> list[Feedback]:
+        stmt = select(FeedbackRow).order_by(FeedbackRow.id).limit(limit)
+        if field is not None:
+            stmt = stmt.where(FeedbackRow.field == field)
+        return [
+            Feedback(r.mention_id, r.field, r.new_label, r.author, r.old_label, r.created_at)
+            for r in self.session.scalars(stmt)
+        ]

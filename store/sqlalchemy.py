@@ -21,7 +21,7 @@ from store.sql_customers import (
     SqlAlchemyMatchRepository,
 )
 from store.sql_mentions import SqlAlchemyAnalysisRepository, SqlAlchemyCrawlStateRepository, SqlAlchemyMentionRepository
-from store.sql_outbox import SqlAlchemyDeliveryRepository
+from store.sql_outbox import SqlAlchemyDeliveryRepository, SqlAlchemyFeedbackRepository
 from store.sql_privacy import SqlAlchemyPrivacyRepository
 from store.tables import (
     AuditRow,
@@ -122,6 +122,7 @@ class SqlAlchemyUnitOfWork(repo.UnitOfWork):
         self.fingerprints = SqlAlchemyFingerprintRepository(s)
         self.tickets = SqlAlchemyTicketRepository(s)
         self.deliveries = SqlAlchemyDeliveryRepository(s)
+        self.feedback = SqlAlchemyFeedbackRepository(s)
         self.crawl_state = SqlAlchemyCrawlStateRepository(s)
         self.source_runs = SqlAlchemySourceRunRepository(s)
         self.brands = SqlAlchemyBrandRepository(s)

@@ -211,10 +211,20 @@ class TicketRow(Base):
     customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="SET NULL"))
     priority: Mapped[str] = mapped_column(String(20))
     unit: Mapped[str] = mapped_column(String(100))
-    status: Mapped[str] = mapped_column(String(20), default="open")
+    status: Mapped[str] = mapped_column(String(20), default="new")
     summary: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    route: Mapped[str] = mapped_column(String(100), default="")
+    channel: Mapped[str] = mapped_column(String(300), default="")
+    helpdesk: Mapped[str] = mapped_column(String(100), default="")
+    queue: Mapped[str] = mapped_column(String(100), default="")
+    assignee: Mapped[str] = mapped_column(String(100), default="")
+    respond_by: Mapped[datetime | None]
+    reply_by: Mapped[datetime | None]
+    responded_at: Mapped[datetime | None]
+    resolved_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
 
 
 class CaseMentionRow(Base):
@@ -241,7 +251,12 @@ class CaseEventRow(Base):
 
 class DeliveryRow(Base):
     __tablename__ = "deliveries"
-    __table_args__ = (Index("ix_deliveries_status", "status"),)
+    __table_args__ = (
+        Index("ix_deliveries_status", "status"),
+        Index("ix_deliveries_ticket", "ticket_id"),
+        Index("ix_deliveries_group", "channel", "target", "group_key", "created_at"),
+        Index("ix_deliveries_parent", "parent_key"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(300), unique=True)
     channel: Mapped[str] = mapped_column(String(50))
@@ -254,6 +269,11 @@ class DeliveryRow(Base):
     external_ref: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
+    kind: Mapped[str] = mapped_column(String(20), default="alert")
+    parent_key: Mapped[str | None] = mapped_column(String(300))
+    group_key: Mapped[str | None] = mapped_column(String(300))
+    next_attempt_at: Mapped[datetime | None]  # retries wait (backoff, Retry-After) until then
+    claimed_at: Mapped[datetime | None]  # being sent since then: a crash leaves it set, so a resend checks first
 
 
 class FeedbackRow(Base):
@@ -267,6 +287,7 @@ class FeedbackRow(Base):
     new_label: Mapped[str] = mapped_column(String(100))
     author: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="SET NULL"))
 
 
 class AuditRow(Base):

@@ -46,7 +46,7 @@ def _write_config(out: Path, urls: Mapping[str, str]) -> Path:
 def _write_messages(path: Path, messages: list[SlackMessage]) -> None:
     with path.open("w", encoding="utf-8") as f:
         for m in messages:
-            record = {"channel": m.channel, "ts": m.ts, "text": m.text, "blocks": m.blocks}
+            record = {"channel": m.channel, "ts": m.ts, "thread_ts": m.thread_ts, "text": m.text, "blocks": m.blocks}
             f.write(json.dumps(record, ensure_ascii=False) + "\n")
 
 

@@ -110,7 +110,9 @@ def test_the_same_customer_within_the_window_joins_the_open_case(uow: SqlAlchemy
         uow, post("2", "KT-40123456 için hâlâ bekliyorum", source="sikayetvar", handle="ayse_n"), slack=slack
     )
     assert later.get("joined_by_customer") == 1 and "tickets_opened" not in later
-    assert len(slack.posted()) == 1
+    (alert,) = [m for m in slack.posted() if m.thread_ts is None]
+    (note,) = slack.thread(alert.ts)  # the agents hear of it in the alert's thread, not as a new alert
+    assert "#2" in note.text and "customer" in note.text
     with uow:
         (case,) = uow.tickets.listed()
         assert case.id is not None

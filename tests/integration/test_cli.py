@@ -183,3 +183,18 @@ def test_doctor_checks_slack_for_real(tmp_path: Path) -> None:
     assert good.returncode == 0, good.stdout
     assert bad.returncode == 1 and "invalid_auth" in bad.stdout
     assert "xoxb-wrong" not in bad.stdout + bad.stderr
+
+
+def test_doctor_says_whether_buttons_and_helpdesks_can_work(tmp_path: Path) -> None:
+    (tmp_path / "kulak.toml").write_text(
+        '[[helpdesks]]\nname = "zd"\ntype = "zendesk"\nbase_url = "https://acme.zendesk.com"\nemail = "a@acme.test"\n',
+        encoding="utf-8",
+    )
+    without = kulak("doctor", cwd=tmp_path, COLUMNS="200")
+    assert "KULAK_SLACK_SIGNING_SECRET not set" in without.stdout and "KULAK_ZENDESK_TOKEN" in without.stdout
+    secret = "doctor-signing-secret-1"
+    tokens = {"KULAK_SLACK_SIGNING_SECRET": secret, "KULAK_ZENDESK_TOKEN": "zd-token-secret"}
+    ready = kulak("doctor", cwd=tmp_path, COLUMNS="200", **tokens)
+    assert "answers Slack at http://127.0.0.1:8787/slack/actions" in ready.stdout
+    assert "helpdesk zd" in ready.stdout and "off:" not in ready.stdout.split("helpdesk zd", 1)[1].split("\n")[0]
+    assert secret not in ready.stdout + ready.stderr and "zd-token-secret" not in ready.stdout + ready.stderr

@@ -1,4 +1,4 @@
-"""`kulak customers import`, `kulak forget`, `kulak match` and `kulak case show` as an operator runs them."""
+"""`kulak customers import`, `forget`, `match`, `case show`/`act` and `feedback export` as an operator runs them."""
 
 from __future__ import annotations
 
@@ -76,6 +76,14 @@ def test_an_agent_confirms_a_match_reads_the_case_and_the_customer_is_forgotten(
     assert shown["customer_id"] == 1 and [m["joined"] for m in shown["mentions"]] == ["opened"]
     assert "0532 111 22 33" not in json.dumps(shown, ensure_ascii=False)  # masked text only
     assert [e["kind"] for e in shown["timeline"]][-1] == "action"
+    fixed = kulak("case", "act", "1", "fix_sentiment", "--value", "neutral", "--by", "U1", cwd=tmp_path)
+    assert fixed.returncode == 0 and fixed.stdout.strip().endswith("sentiment fixed: negative → neutral")
+    bad = kulak("case", "act", "1", "frobnicate", cwd=tmp_path)
+    assert bad.returncode == 1 and "unknown action 'frobnicate'" in bad.stderr
+    exported = kulak("feedback", "export", "sentiment", "--out", "sentiment.csv", cwd=tmp_path)
+    assert exported.returncode == 0 and "1 correction(s)" in exported.stdout
+    rows = (tmp_path / "sentiment.csv").read_text(encoding="utf-8").splitlines()
+    assert rows[0] == "text,label" and rows[1].endswith(",neutral") and "[TELEFON]" in rows[1]
     wrong = kulak("match", "confirm", "1", "C9", cwd=tmp_path, KULAK_IDENTITY_KEY=KEY)
     assert wrong.returncode == 1 and "no customer with id 'C9'" in wrong.stderr
     both = kulak("forget", "--customer", "C1", "--author", "x", cwd=tmp_path, KULAK_IDENTITY_KEY=KEY)

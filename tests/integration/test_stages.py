@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -19,7 +19,7 @@ from config.loader import load_settings
 from config.settings import StoreSettings
 from loopback.slack import SlackServer
 from responders.job import deliver_pending, route_pending
-from responders.routing import TicketRouter
+from responders.routing import Route, TicketRouter
 from responders.slack import SlackAlerter, slack_client
 from scheduler.bootstrap import bootstrap
 from scheduler.pipeline import run_once
@@ -101,7 +101,7 @@ def test_routing_opens_one_ticket_per_negative_own_brand_mention(engine: Engine,
     analyze_pending(uow, ScriptedAnalyzer())
     assert match_pending(uow, CustomerMatcher(KEY)) == {"matched": 1, "unmatched": 2}
     alerter = SlackAlerter(slack_client(SlackServer.DEFAULT_TOKEN, f"{slack.url}/api/"), "#care-alerts")
-    router = TicketRouter(BRANDS, units={"billing": "finance"})
+    router = TicketRouter(BRANDS, routes=[Route("billing", topics=frozenset({"billing"}), unit="finance")])
     counts = route_pending(uow, router, [alerter])
     assert counts == {"tickets_opened": 1, "no_ticket": 2, "alerts_queued": 1}
     with uow:
@@ -131,10 +131,12 @@ def test_an_outage_is_retried_and_each_alert_goes_to_its_own_target(engine: Engi
     # one alerter serves every "slack" row; each row still goes to the channel it was queued for
     assert deliver_pending(uow, {"slack": care}) == {"retry_later": 1, "rejected": 1}
     with uow:
-        (pending,) = uow.deliveries.pending()
+        assert uow.deliveries.pending() == []  # backing off: nothing is due right now
+        later = datetime.now(UTC) + timedelta(minutes=2)
+        (pending,) = uow.deliveries.pending(now=later)
     assert pending.target == "#care-alerts" and pending.attempts == 1 and pending.last_error
 
-    assert deliver_pending(uow, {"slack": care}) == {"sent": 1}
+    assert deliver_pending(uow, {"slack": care}, now=later) == {"sent": 1}
     with uow:
         assert uow.deliveries.count_by_status() == {DeliveryStatus.SENT.value: 1, DeliveryStatus.FAILED.value: 1}
     assert [m.channel for m in slack.posted()] == ["C0CARE01"]

@@ -38,7 +38,11 @@ def test_the_shipped_example_loads_into_typed_settings() -> None:
         "mastodon",
         "bluesky",
     }
-    assert settings.tickets.units["billing"] == "finance"
+    assert [(r.name, r.vip, r.unit) for r in settings.routes[:2]] == [
+        ("vip", True, "vip-care"),
+        ("billing", None, "finance"),
+    ]
+    assert settings.routes[1].topics == ("billing", "refund") and settings.sla.first_response["urgent"] == "1h"
     assert settings.database_url == "sqlite:///kulak.db"
 
 

@@ -10,6 +10,7 @@ import pytest
 
 from config.settings import setting_keys
 from crawlers.catalog import source_types
+from responders.helpdesk import helpdesk_types
 
 REPO = Path(__file__).resolve().parents[2]
 README = (REPO / "README.md").read_text(encoding="utf-8")
@@ -60,3 +61,22 @@ def test_source_type_and_its_keys_are_documented(kind: str) -> None:
         assert f.metadata.get("doc", "").strip(), f"{kind} option {f.name} has no doc line"
         assert f"`{f.name}`" in section, f"README's {kind} part does not list `{f.name}`"
     assert f'type = "{kind}"' in EXAMPLE, f"the starter config has no {kind} source"
+
+
+HELPDESKS = helpdesk_types()
+
+
+def test_every_helpdesk_the_issue_names_is_registered() -> None:
+    assert set(HELPDESKS) == {"zendesk", "freshdesk", "jira", "webhook"}
+
+
+@pytest.mark.parametrize("kind", sorted(HELPDESKS))
+def test_helpdesk_type_and_its_keys_are_documented(kind: str) -> None:
+    section = README.split("## Helpdesks", 1)[1].split("\n## ", 1)[0]
+    head = f"#### `{kind}`"
+    assert head in section, f"README's Helpdesks section has no {head} part"
+    part = section.split(head, 1)[1].split("\n#### ", 1)[0]
+    for f in dataclasses.fields(HELPDESKS[kind].Options):
+        assert f.metadata.get("doc", "").strip(), f"{kind} option {f.name} has no doc line"
+        assert f"`{f.name}`" in part, f"README's {kind} part does not list `{f.name}`"
+    assert f'type = "{kind}"' in EXAMPLE, f"the starter config has no {kind} example"

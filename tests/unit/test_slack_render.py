@@ -16,7 +16,8 @@ from slack_sdk.web import SlackResponse
 
 from loopback.slack import block_problems
 from responders.alerts import NOT_MATCHED, Alerter, CaseView
-from responders.slack import ConsoleAlerter, SlackAlerter, escape, escaped_clip, link, slack_len
+from responders.slack import ConsoleAlerter, SlackAlerter
+from responders.slack_text import escape, escaped_clip, link, slack_len
 from store.errors import DeliveryError, DeliveryRejected
 from store.model import Analysis, Customer, Label, Mention, MentionStatus, PiiSpan, RawMention, Ticket, Urgency
 
@@ -139,12 +140,12 @@ def test_fields_and_context_carry_the_case() -> None:
         "internet, outage",
         "high — outage, repeat",
         "network",
-        "#42",
+        "*Durum / Status*\nnew",
     ):
         assert expected in fields
     context = payload["blocks"][3]["elements"][0]["text"]
     assert context.startswith("<https://www.sikayetvar.com/kuzey-telekom/internet-yok|")
-    assert payload["blocks"][0]["text"]["text"] == "🔴 Kuzey Telekom · urgent"
+    assert payload["blocks"][0]["text"]["text"] == "🔴 Kuzey Telekom · urgent · #42"
 
 
 @pytest.mark.parametrize("url", ["javascript:alert(1)", "file:///etc/passwd", "ftp://x.example/a", "http://", "x"])
@@ -192,7 +193,11 @@ class FakeWebClient(WebClient):
 
     def chat_postMessage(self, **kwargs: Any) -> SlackResponse:
         self.calls += 1
-        data = {"ok": False, "error": self.error} if self.error else {"ok": True, "ts": f"1.00000{self.calls}"}
+        data = (
+            {"ok": False, "error": self.error}
+            if self.error
+            else {"ok": True, "channel": "C0CARE01", "ts": f"1.00000{self.calls}"}
+        )
         response = SlackResponse(
             client=self,
             http_verb="POST",
@@ -229,6 +234,6 @@ def test_posts_can_be_paced_to_about_one_a_second() -> None:
         mock.patch("responders.slack.time.monotonic", side_effect=[100.0, 100.0, 100.25, 100.25]),
         mock.patch("responders.slack.time.sleep") as sleep,
     ):
-        assert alerter.send(payload) == "1.000001"
-        assert alerter.send(payload) == "1.000002"
+        assert alerter.send(payload) == "C0CARE01/1.000001"
+        assert alerter.send(payload) == "C0CARE01/1.000002"
     sleep.assert_called_once_with(pytest.approx(0.75))

@@ -1,0 +1,101 @@
+"""A case as the channels see it (CaseView from the store), and telling every channel that carries it what changed."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Protocol
+
+from responders.alerts import Alerter, CaseView
+from store.errors import StoreError
+from store.model import CaseChange, CaseEvent, Delivery, DeliveryStatus, MatchStatus
+from store.repository import UnitOfWork
+
+#: Alert deliveries a change is sent against: held-back (deferred) and failed alerts have nothing to update.
+LIVE = (DeliveryStatus.PENDING, DeliveryStatus.SENT)
+
+
+class Drafter(Protocol):
+    """Suggests a reply for a case (responders.replies.ReplyDrafter)."""
+
+    def draft(self, case: CaseView) -> str: ...
+
+
+def case_view(uow: UnitOfWork, ticket_id: int, drafter: Drafter | None = None) -> CaseView:
+    """Everything an alert shows about a case, read from the store now."""
+    ticket = uow.tickets.get(ticket_id)
+    mention = uow.mentions.get(ticket.mention_id)
+    analysis = uow.analyses.get(ticket.mention_id)
+    if analysis is None:
+        raise StoreError(f"case #{ticket_id}: its mention {ticket.mention_id} has no analysis")
+    customer = uow.customers.get(ticket.customer_id) if ticket.customer_id is not None else None
+    suggested = tuple(
+        (found, c.confidence)
+        for c in uow.matches.candidates(ticket.mention_id)
+        if c.status is MatchStatus.SUGGESTED and (found := uow.customers.get(c.customer_id)) is not None
+    )
+    similar = sum(uow.deliveries.count_children(d.key, "fold") for d in uow.deliveries.alerts_of(ticket_id))
+    view = CaseView(
+        ticket=ticket,
+        mention=mention,
+        analysis=analysis,
+        customer=customer,
+        suggested=suggested,
+        mentions=len(uow.tickets.mentions_of(ticket_id)),
+        similar=similar,
+    )
+    return replace(view, draft=drafter.draft(view)) if drafter is not None else view
+
+
+def notify(
+    uow: UnitOfWork,
+    alerters: Mapping[str, Alerter],
+    change: CaseChange,
+    *,
+    drafter: Drafter | None = None,
+    kind: str = "change",
+    tag: str | None = None,
+) -> int:
+    """Record ``change`` on the case's timeline and queue it for every channel that carries the case.
+
+    Each payload goes out against the alert that opened the case there (a Slack thread, a helpdesk ticket); the
+    outbox sends it once that alert is sent. ``tag`` makes the outbox keys unique when the store already has the
+    event (a mention joining records its own); otherwise the new event's id does. Returns payloads queued.
+    """
+    if tag is None:
+        detail = {"summary": change.summary, "by": change.actor, **change.detail}
+        tag = str(uow.tickets.add_event(CaseEvent(change.ticket_id, change.kind, detail)))
+    parents = [d for d in uow.deliveries.alerts_of(change.ticket_id) if d.status in LIVE]
+    if not parents:
+        return 0
+    view = case_view(uow, change.ticket_id, drafter)
+    return sum(queue_change(uow, alerters, parent, view, change, tag, kind=kind) for parent in parents)
+
+
+def queue_change(
+    uow: UnitOfWork,
+    alerters: Mapping[str, Alerter],
+    parent: Delivery,
+    view: CaseView,
+    change: CaseChange,
+    tag: str,
+    *,
+    kind: str = "change",
+) -> int:
+    """Queue ``change`` against one alert delivery; the first payload carries ``kind`` (a burst counts "fold")."""
+    alerter = alerters.get(parent.channel)
+    if alerter is None:
+        return 0
+    queued = 0
+    for i, payload in enumerate(alerter.render_change(view, change)):
+        delivery = Delivery(
+            key=f"{parent.key}:{change.kind}:{tag}:{i}",
+            channel=parent.channel,
+            target=parent.target,
+            payload=payload,
+            ticket_id=parent.ticket_id,
+            kind=kind if i == 0 else "change",
+            parent_key=parent.key,
+        )
+        queued += int(uow.deliveries.enqueue(delivery))
+    return queued

@@ -1,0 +1,168 @@
+"""The HTTP endpoint of `kulak serve`: Slack buttons and /kulak (signed, answered at once), and /healthz."""
+
+from __future__ import annotations
+
+import json
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from responders.actions import apply_action
+from responders.job import deliver_pending
+from responders.slack import SlackAlerter
+from responders.slack_actions import MAX_BODY, Interaction, answer, read_command, read_interactions, verify
+from scheduler.bootstrap import App
+from store.errors import DeliveryError, InputError, StoreError
+from store.sqlalchemy import SqlAlchemyUnitOfWork
+
+log = logging.getLogger(__name__)
+STOP = object()
+
+
+class KulakWeb:
+    """Serve Slack's interactivity and slash-command requests and a health check on one port.
+
+    A button press is verified and acknowledged at once (Slack wants an answer within 3 seconds); a worker
+    thread then applies it to the store and sends the case's updates (the refreshed alert, the thread note).
+    """
+
+    def __init__(
+        self, app: App, host: str = "127.0.0.1", port: int = 0, *, clock: Callable[[], float] = time.time
+    ) -> None:
+        self.app = app
+        self.secret = app.settings.slack.signing_secret or ""
+        self.clock = clock
+        self.uow = SqlAlchemyUnitOfWork(app.engine)  # its own: the scheduler's runs use app.uow on another thread
+        self.work: queue.Queue[Any] = queue.Queue()
+        self.handled = 0  # interactions applied or refused, for tests and /healthz
+        self._server = ThreadingHTTPServer((host, port), self._handler())
+        self._server.daemon_threads = True
+        self._threads: list[threading.Thread] = []
+
+    @property
+    def port(self) -> int:
+        return int(self._server.server_address[1])
+
+    @property
+    def url(self) -> str:
+        host = self._server.server_address[0]
+        return f"http://{host if isinstance(host, str) else host.decode()}:{self.port}"
+
+    def start(self) -> KulakWeb:
+        if not self.secret:
+            log.warning("KULAK_SLACK_SIGNING_SECRET is not set: Slack buttons and /kulak are refused")
+        for target, name in ((self._server.serve_forever, "kulak-web"), (self._work, "kulak-actions")):
+            thread = threading.Thread(target=target, name=name, daemon=True)
+            thread.start()
+            self._threads.append(thread)
+        log.info("listening for Slack actions on %s", self.url)
+        return self
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop taking requests, finish the actions already acknowledged, then return."""
+        self._server.shutdown()
+        self._server.server_close()
+        self.work.put(STOP)
+        for thread in self._threads:
+            thread.join(timeout)
+
+    # -- requests ------------------------------------------------------------
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        web = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                if self.path.split("?")[0] != "/healthz":
+                    return self._send(404, {"error": "not found"})
+                return self._send(*web.health())
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                if length > MAX_BODY:
+                    return self._send(413, {"error": "request too large"})
+                body = self.rfile.read(length)
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                status, reply = web.post(self.path.split("?")[0], headers, body)
+                return self._send(status, reply)
+
+            def _send(self, status: int, reply: Any) -> None:
+                data = b"" if reply is None else json.dumps(reply, ensure_ascii=False).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json; charset=utf-8")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+                log.debug("web: " + format, *args)
+
+        return Handler
+
+    def post(self, path: str, headers: dict[str, str], body: bytes) -> tuple[int, Any]:
+        if path not in ("/slack/actions", "/slack/commands"):
+            return 404, {"error": "not found"}
+        if not self.secret:
+            return 503, {"error": "Slack signing secret not configured"}
+        try:
+            verify(self.secret, headers, body, self.clock())
+        except InputError as exc:
+            log.warning("refused a Slack request: %s", exc)
+            return 401, {"error": "invalid signature"}
+        try:
+            if path == "/slack/commands":
+                return 200, answer(self.uow, read_command(body))
+            for interaction in read_interactions(body):
+                self.work.put(interaction)
+        except InputError as exc:
+            log.warning("refused a Slack payload: %s", exc)
+            return 400, {"error": str(exc)}
+        return 200, None
+
+    def health(self) -> tuple[int, dict[str, Any]]:
+        try:
+            with self.uow:
+                outbox = self.uow.deliveries.count_by_status()
+        except StoreError as exc:
+            return 503, {"status": "database unavailable", "error": str(exc)[:200]}
+        return 200, {"status": "ok", "outbox": outbox, "actions_handled": self.handled}
+
+    # -- the worker ------------------------------------------------------------
+    def _work(self) -> None:
+        while True:
+            item = self.work.get()
+            if item is STOP:
+                return
+            try:
+                self.handle(item)
+            except StoreError:
+                log.exception("a Slack action could not be saved; the agent is asked to try again")
+                self._tell(item, "Kaydedilemedi, tekrar deneyin / could not be saved, please try again")
+            finally:
+                self.handled += 1
+
+    def handle(self, interaction: Interaction) -> None:
+        channels = self.app.channels
+        with self.uow:
+            try:
+                outcome = apply_action(self.uow, interaction.action, channels, drafter=self.app.drafter)
+            except InputError as exc:
+                self.uow.rollback()
+                self._tell(interaction, f"Yapılamadı / not done: {exc}")
+                return
+            self.uow.commit()
+        log.info("case #%s: %s by %s", outcome.ticket.id, interaction.action.kind, interaction.user)
+        deliver_pending(self.uow, channels, ops=self.app.ops_alerters)
+
+    def _tell(self, interaction: Interaction, text: str) -> None:
+        """A message only the agent who pressed the button sees."""
+        slack = next((a for a in self.app.alerters if isinstance(a, SlackAlerter)), None)
+        if slack is None or not interaction.channel:
+            return
+        try:
+            slack.whisper(interaction.channel, interaction.user, text)
+        except DeliveryError as exc:
+            log.warning("could not tell %s: %s", interaction.user, exc)
