@@ -21,6 +21,10 @@ def check_routes(settings: Settings, source: str) -> None:
         key = f"helpdesks[{i}]"
         if not desk.name.strip():
             raise ConfigError("every helpdesk needs a name", source=source, key=f"{key}.name")
+        if desk.name in ("slack", "console"):
+            raise ConfigError(
+                f"{desk.name!r} is the name of a built-in channel; pick another", source=source, key=f"{key}.name"
+            )
         if desk.name in helpdesks:
             raise ConfigError(f"helpdesk name {desk.name!r} is used twice", source=source, key=f"{key}.name")
         helpdesks.add(desk.name)

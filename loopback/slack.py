@@ -75,6 +75,7 @@ class SlackServer(LoopbackServer):
             "conversations.replies": self._conversations_replies,
         }
         self._drop_after: int = 0
+        self.answer_delay = 0.0  # seconds each call waits after doing its work, before answering (a slow Slack)
 
     def start(self) -> SlackServer:
         super().start()
@@ -140,6 +141,8 @@ class SlackServer(LoopbackServer):
         if method is None:
             return Reply.json({"ok": False, "error": "unknown_method"}, 404)
         reply = method(args)
+        if self.answer_delay:
+            time.sleep(self.answer_delay)
         with self._state:
             if self._drop_after:
                 self._drop_after -= 1

@@ -1,5 +1,4 @@
-"""The responder stages: MATCHED -> ROUTED (cases, alerts, helpdesk tickets), the outbox PENDING -> SENT/FAILED,
-and the case clock (SLA breaches, closing resolved cases)."""
+"""The responder stages: MATCHED -> ROUTED (cases, alerts, helpdesk tickets), and the outbox PENDING -> SENT/FAILED."""
 
 from __future__ import annotations
 
@@ -17,7 +16,7 @@ from responders.cases import Drafter, case_view, notify, queue_change
 from responders.ops import queue_delivery_problem
 from responders.routing import TicketRouter
 from store.errors import DeliveryError, DeliveryRejected
-from store.model import CaseChange, CaseEvent, Delivery, DeliveryStatus, Mention, MentionStatus, Ticket, TicketStatus
+from store.model import CaseChange, CaseEvent, Delivery, DeliveryStatus, Mention, MentionStatus, Ticket
 from store.repository import UnitOfWork, drain
 
 log = logging.getLogger(__name__)
@@ -265,42 +264,3 @@ def _deliver_one(
             uow.tickets.add_event(CaseEvent(d.ticket_id, "alert", detail))
         uow.commit()
     return outcome
-
-
-def check_cases(
-    uow: UnitOfWork,
-    alerters: Mapping[str, Alerter],
-    *,
-    close_after: timedelta = timedelta(days=3),
-    drafter: Drafter | None = None,
-    now: datetime | None = None,
-) -> Counter[str]:
-    """The case clock: announce each missed deadline once (first response, the site's reply window) and close
-    cases resolved longer than ``close_after`` ago."""
-    counts: Counter[str] = Counter()
-    moment = now or datetime.now(UTC)
-    with uow:
-        for ticket in uow.tickets.overdue(moment):
-            assert ticket.id is not None
-            known = {e.detail.get("deadline") for e in uow.tickets.timeline(ticket.id) if e.kind == "breach"}
-            for deadline, due in (("respond_by", ticket.respond_by), ("reply_by", ticket.reply_by)):
-                if due is None or due >= moment or deadline in known:
-                    continue
-                if ticket.created_at is not None and due <= ticket.created_at:
-                    continue  # already past when Kulak first saw it (a backlog): the alert showed the date
-                what = (
-                    "ilk yanıt süresi / first response"
-                    if deadline == "respond_by"
-                    else "site yanıt süresi / reply window"
-                )
-                summary = f"SLA aşıldı / breached: {what} {due:%Y-%m-%d %H:%M} UTC"
-                change = CaseChange(ticket.id, "breach", summary, "kulak", {"deadline": deadline}, moment)
-                notify(uow, alerters, change, drafter=drafter)
-                counts["breaches"] += 1
-        for ticket in uow.tickets.resolved_before(moment - close_after):
-            assert ticket.id is not None
-            uow.tickets.update(ticket.id, status=TicketStatus.CLOSED, closed_at=moment)
-            notify(uow, alerters, CaseChange(ticket.id, "closed", "kapandı / closed", "kulak", {}, moment))
-            counts["closed"] += 1
-        uow.commit()
-    return counts

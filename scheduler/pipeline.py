@@ -12,7 +12,8 @@ from classifiers.job import analyze_pending, match_pending
 from config.settings import parse_duration
 from crawlers.health import check_source
 from crawlers.job import CrawlReport, crawl_all
-from responders.job import check_cases, deliver_pending, route_pending
+from responders.clock import check_cases
+from responders.job import deliver_pending, route_pending
 from responders.ops import queue_ops_alerts
 from scheduler.bootstrap import App
 from scheduler.people import import_if_changed

@@ -160,3 +160,45 @@ def test_overlapping_cron_runs_do_the_work_once(tmp_path: Path, servers: tuple[S
     assert len(alerts) == json.loads(out.strip().splitlines()[-1])["alerts_sent"]  # nothing sent twice
     after = kulak(config, "run", "--once", "--force")  # the lock was released: the next run goes ahead
     assert after.returncode == 0 and json.loads(after.stdout.strip().splitlines()[-1])["mentions_new"] == 0
+
+
+def test_a_run_killed_while_delivering_loses_and_repeats_nothing(
+    tmp_path: Path, servers: tuple[SikayetvarSite, SlackServer]
+) -> None:
+    import signal
+
+    site, slack = servers
+    config = tmp_path / "kulak.toml"
+    config.write_text(CONFIG.format(db=tmp_path / "kulak.db", site=site.url, slack=slack.url), encoding="utf-8")
+    (tmp_path / "customers.csv").write_text(CUSTOMERS, encoding="utf-8")
+    slack.answer_delay = 0.5  # Slack takes each message, then is slow to say so: the kill lands in between
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KULAK_")}
+    env.update(KULAK_SLACK_TOKEN=SlackServer.DEFAULT_TOKEN, KULAK_IDENTITY_KEY="e2e-tests-identity-key-0001")
+    run = subprocess.Popen(
+        [str(KULAK), "--config", str(config), "run", "--once"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    deadline = time.monotonic() + 120
+    while len(slack.posted()) < 3 and time.monotonic() < deadline and run.poll() is None:
+        time.sleep(0.05)
+    run.send_signal(signal.SIGKILL)
+    run.wait(timeout=30)
+    taken = len(slack.posted())
+    assert taken >= 3, "the run ended before it was killed mid-delivery"
+    slack.answer_delay = 0.0
+    again = kulak(config, "run", "--once")
+    assert again.returncode == 0, again.stderr
+    summary = json.loads(again.stdout.strip().splitlines()[-1])
+    assert summary["alerts_sent"] > 0  # the rest of the queue went out after the restart
+    keys = [m.args["metadata"]["event_payload"]["key"] for m in slack.posted()]
+    assert len(keys) == len(set(keys)), "a message was posted twice"
+    engine = db.make_engine(f"sqlite:///{tmp_path / 'kulak.db'}")
+    with SqlAlchemyUnitOfWork(engine) as uow:
+        statuses = uow.deliveries.count_by_status()
+        tickets = uow.tickets.count()
+        alert_keys = {d.key for t in range(1, tickets + 1) for d in uow.deliveries.alerts_of(t)}
+    engine.dispose()
+    assert set(statuses) == {"sent"}, statuses  # nothing left behind, nothing failed
+    assert alert_keys <= set(keys)  # every alert that was sent is in Slack, once
+    alerts = [k for k in keys if k.count(":") == 3]  # "slack:#care-alerts:ticket:N": one alert per case
+    folded = [k for k in keys if ":similar:" in k]
+    assert len(alerts) + len(folded) == tickets

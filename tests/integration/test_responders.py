@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 from loopback.slack import SlackServer
 from responders.actions import Action, apply_action
 from responders.budget import AlertPolicy
-from responders.job import check_cases
+from responders.clock import check_cases
 from responders.routing import Route
 from store.errors import InputError
 from store.model import DeliveryStatus, TicketStatus

@@ -76,6 +76,7 @@ def test_quiet_hours_wrap_around_midnight(clock: time, quiet: bool) -> None:
         ('[[routes]]\nsla = "fast"\n', "routes[0].sla"),
         ('[[routes]]\nurgency = ["panic"]\n', "routes[0].urgency[0]"),
         ('[[helpdesks]]\nname = "a"\n[[helpdesks]]\nname = "a"\n', "helpdesks[1].name"),
+        ('[[helpdesks]]\nname = "slack"\n', "helpdesks[0].name"),
         ("[web]\nport = 70000\n", "web.port"),
     ],
 )
