@@ -36,7 +36,9 @@ class KulakWeb:
         self.app = app
         self.secret = app.settings.slack.signing_secret or ""
         self.clock = clock
-        self.uow = SqlAlchemyUnitOfWork(app.engine)  # its own: the scheduler's runs use app.uow on another thread
+        # A unit of work holds one session at a time: the worker keeps its own, each request gets a new one, and the
+        # scheduler's runs use app.uow on yet another thread.
+        self.uow = SqlAlchemyUnitOfWork(app.engine)
         self.work: queue.Queue[Any] = queue.Queue()
         self.handled = 0  # interactions applied or refused, for tests and /healthz
         self._server = ThreadingHTTPServer((host, port), self._handler())
@@ -75,6 +77,9 @@ class KulakWeb:
         web = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # every answer has a Content-Length: connections can be kept open
+            disable_nagle_algorithm = True  # headers and body leave at once, not 40 ms apart
+
             def do_GET(self) -> None:
                 if self.path.split("?")[0] != "/healthz":
                     return self._send(404, {"error": "not found"})
@@ -114,7 +119,7 @@ class KulakWeb:
             return 401, {"error": "invalid signature"}
         try:
             if path == "/slack/commands":
-                return 200, answer(self.uow, read_command(body))
+                return 200, answer(SqlAlchemyUnitOfWork(self.app.engine), read_command(body))
             for interaction in read_interactions(body):
                 self.work.put(interaction)
         except InputError as exc:
@@ -123,9 +128,10 @@ class KulakWeb:
         return 200, None
 
     def health(self) -> tuple[int, dict[str, Any]]:
+        uow = SqlAlchemyUnitOfWork(self.app.engine)
         try:
-            with self.uow:
-                outbox = self.uow.deliveries.count_by_status()
+            with uow:
+                outbox = uow.deliveries.count_by_status()
         except StoreError as exc:
             return 503, {"status": "database unavailable", "error": str(exc)[:200]}
         return 200, {"status": "ok", "outbox": outbox, "actions_handled": self.handled}

@@ -180,3 +180,29 @@ def test_health_and_a_missing_signing_secret(app: App, web: KulakWeb) -> None:
         assert httpx.post(f"{unsigned.url}/slack/actions", content=body, headers=signed(body)).status_code == 503
     finally:
         unsigned.stop()
+
+
+def test_presses_and_health_checks_at_the_same_time_all_land(app: App, web: KulakWeb, slack: SlackServer) -> None:
+    import threading
+
+    failures: list[int] = []
+
+    def poll_health() -> None:
+        with httpx.Client(base_url=web.url, timeout=10) as client:
+            for _ in range(40):
+                status = client.get("/healthz").status_code
+                if status != 200:
+                    failures.append(status)
+
+    poller = threading.Thread(target=poll_health)
+    poller.start()
+    with httpx.Client(base_url=web.url, timeout=10) as client:
+        for i in range(20):
+            body = press(("claim", "contacted")[i % 2], "1")
+            assert client.post("/slack/actions", content=body, headers=signed(body)).status_code == 200
+    poller.join()
+    wait_for(web, 20)
+    assert failures == []
+    with app.uow:
+        assert len(app.uow.feedback.listed()) == 20
+        assert app.uow.deliveries.count_by_status() == {"sent": 41}  # the alert, then a note and a refresh each
