@@ -1,4 +1,4 @@
-"""The HTTP endpoint of `kulak serve`: Slack buttons and /kulak (signed, answered at once), and /healthz."""
+"""The HTTP endpoint of `kulak serve`: Slack buttons and /kulak (signed, answered at once), /healthz and /metrics."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -21,6 +22,13 @@ from store.sqlalchemy import SqlAlchemyUnitOfWork
 
 log = logging.getLogger(__name__)
 STOP = object()
+#: A stage's lag is how long the oldest mention waiting for it has waited (since it was fetched).
+STAGES = (("analyze", "new"), ("match", "analyzed"), ("route", "matched"))
+
+
+def label(value: str) -> str:
+    """A Prometheus label value: backslash, quote and newline escaped (source and channel names are the operator's)."""
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
 
 class KulakWeb:
@@ -81,7 +89,11 @@ class KulakWeb:
             disable_nagle_algorithm = True  # headers and body leave at once, not 40 ms apart
 
             def do_GET(self) -> None:
-                if self.path.split("?")[0] != "/healthz":
+                path = self.path.split("?")[0]
+                if path == "/metrics":
+                    status, text = web.metrics()
+                    return self._send(status, text, "text/plain; version=0.0.4; charset=utf-8")
+                if path != "/healthz":
                     return self._send(404, {"error": "not found"})
                 return self._send(*web.health())
 
@@ -94,10 +106,13 @@ class KulakWeb:
                 status, reply = web.post(self.path.split("?")[0], headers, body)
                 return self._send(status, reply)
 
-            def _send(self, status: int, reply: Any) -> None:
-                data = b"" if reply is None else json.dumps(reply, ensure_ascii=False).encode()
+            def _send(self, status: int, reply: Any, kind: str = "application/json; charset=utf-8") -> None:
+                if isinstance(reply, str):
+                    data = reply.encode()
+                else:
+                    data = b"" if reply is None else json.dumps(reply, ensure_ascii=False).encode()
                 self.send_response(status)
-                self.send_header("Content-Type", "application/json; charset=utf-8")
+                self.send_header("Content-Type", kind)
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
@@ -127,14 +142,62 @@ class KulakWeb:
             return 400, {"error": str(exc)}
         return 200, None
 
-    def health(self) -> tuple[int, dict[str, Any]]:
+    def _state(self) -> dict[str, Any]:
+        """What the store says about the pipeline now: backlog per stage and the last good run per source."""
         uow = SqlAlchemyUnitOfWork(self.app.engine)
+        now = datetime.now(UTC)
+        with uow:
+            oldest = uow.mentions.oldest_fetched()
+            pending = uow.deliveries.oldest_pending()
+            return {
+                "mentions": uow.mentions.count_by_status(),
+                "outbox": uow.deliveries.count_by_status(),
+                "deliveries": uow.deliveries.by_channel(),
+                "lag": {
+                    **{stage: (now - oldest[status]).total_seconds() for stage, status in STAGES if status in oldest},
+                    **({"deliver": (now - pending).total_seconds()} if pending is not None else {}),
+                },
+                "last_success": uow.source_runs.last_success(),
+            }
+
+    def health(self) -> tuple[int, dict[str, Any]]:
+        """/healthz: 200 with each stage's lag (seconds its oldest waiting item has waited) and each source's last
+        good run; 503 when the database cannot be read."""
         try:
-            with uow:
-                outbox = uow.deliveries.count_by_status()
+            state = self._state()
         except StoreError as exc:
             return 503, {"status": "database unavailable", "error": str(exc)[:200]}
-        return 200, {"status": "ok", "outbox": outbox, "actions_handled": self.handled}
+        return 200, {
+            "status": "ok",
+            "outbox": state["outbox"],
+            "stage_lag_seconds": {k: round(v, 1) for k, v in state["lag"].items()},
+            "last_success": {k: v.isoformat() for k, v in state["last_success"].items()},
+            "actions_handled": self.handled,
+        }
+
+    def metrics(self) -> tuple[int, str]:
+        """/metrics in Prometheus text format."""
+        try:
+            state = self._state()
+        except StoreError:
+            return 503, "# database unavailable\n"
+        lines = ["# TYPE kulak_mentions gauge"]
+        lines += [f'kulak_mentions{{status="{s}"}} {n}' for s, n in sorted(state["mentions"].items())]
+        lines.append("# TYPE kulak_deliveries gauge")
+        deliveries = sorted(state["deliveries"].items())
+        lines += [f'kulak_deliveries{{channel="{label(c)}",status="{s}"}} {n}' for (c, s), n in deliveries]
+        lines.append("# TYPE kulak_stage_lag_seconds gauge")
+        lines += [f'kulak_stage_lag_seconds{{stage="{k}"}} {v:.1f}' for k, v in sorted(state["lag"].items())]
+        lines.append("# TYPE kulak_source_last_success_timestamp_seconds gauge")
+        lines += [
+            f'kulak_source_last_success_timestamp_seconds{{source="{label(k)}"}} {v.timestamp():.0f}'
+            for k, v in sorted(state["last_success"].items())
+        ]
+        lines += [
+            "# TYPE kulak_slack_actions_handled_total counter",
+            f"kulak_slack_actions_handled_total {self.handled}",
+        ]
+        return 200, "\n".join(lines) + "\n"
 
     # -- the worker ------------------------------------------------------------
     def _work(self) -> None:

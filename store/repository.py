@@ -54,6 +54,10 @@ class MentionRepository(abc.ABC):
     def count_by_status(self) -> dict[str, int]: ...
 
     @abc.abstractmethod
+    def oldest_fetched(self) -> dict[str, datetime]:
+        """Per status, when the longest-waiting mention in it was fetched: how far behind each stage is."""
+
+    @abc.abstractmethod
     def earlier_by_author(self, mention: Mention, since: datetime) -> int:
         """How many mentions the same author made on the same source before ``mention``, from ``since`` on."""
 
@@ -245,6 +249,14 @@ class DeliveryRepository(abc.ABC):
     def count_children(self, parent_key: str, kind: str) -> int: ...
 
     @abc.abstractmethod
+    def by_channel(self) -> dict[tuple[str, str], int]:
+        """Deliveries by (channel, status)."""
+
+    @abc.abstractmethod
+    def oldest_pending(self) -> datetime | None:
+        """When the longest-waiting pending delivery was queued."""
+
+    @abc.abstractmethod
     def alerts_since(self, channel: str, target: str, since: datetime) -> int:
         """Alerts queued for this channel and target since ``since`` (not those held back): the budget used."""
 
@@ -283,6 +295,10 @@ class SourceRunRepository(abc.ABC):
     @abc.abstractmethod
     def recent(self, source: str, limit: int = 20) -> list[SourceRun]:
         """The source's last ``limit`` runs, newest first."""
+
+    @abc.abstractmethod
+    def last_success(self) -> dict[str, datetime]:
+        """Per source, when its last run that ended well finished."""
 
     @abc.abstractmethod
     def last_new_at(self, source: str) -> datetime | None:

@@ -123,6 +123,12 @@ class SqlAlchemyMentionRepository(repo.MentionRepository):
         rows = self.session.execute(select(MentionRow.status, func.count()).group_by(MentionRow.status))
         return {status: int(n) for status, n in rows}
 
+    def oldest_fetched(self) -> dict[str, datetime]:
+        rows = self.session.execute(
+            select(MentionRow.status, func.min(MentionRow.fetched_at)).group_by(MentionRow.status)
+        )
+        return {status: when for status, when in rows if when is not None}
+
     def earlier_by_author(self, mention: Mention, since: datetime) -> int:
         if not mention.raw.author_handle:
             return 0

@@ -139,6 +139,18 @@ class SqlAlchemyDeliveryRepository(repo.DeliveryRepository):
         stmt = select(func.count()).where(DeliveryRow.parent_key == parent_key, DeliveryRow.kind == kind)
         return int(self.session.scalar(stmt) or 0)
 
+    def by_channel(self) -> dict[tuple[str, str], int]:
+        rows = self.session.execute(
+            select(DeliveryRow.channel, DeliveryRow.status, func.count()).group_by(
+                DeliveryRow.channel, DeliveryRow.status
+            )
+        )
+        return {(channel, status): int(n) for channel, status, n in rows}
+
+    def oldest_pending(self) -> datetime | None:
+        stmt = select(func.min(DeliveryRow.created_at)).where(DeliveryRow.status == DeliveryStatus.PENDING.value)
+        return self.session.scalar(stmt)
+
     def alerts_since(self, channel: str, target: str, since: datetime) -> int:
         stmt = select(func.count()).where(
             DeliveryRow.channel == channel,

@@ -81,6 +81,14 @@ class SqlAlchemySourceRunRepository(repo.SourceRunRepository):
             for row in rows
         ]
 
+    def last_success(self) -> dict[str, datetime]:
+        rows = self.session.execute(
+            select(SourceRunRow.source, func.max(SourceRunRow.finished_at))
+            .where(SourceRunRow.ok.is_(True))
+            .group_by(SourceRunRow.source)
+        )
+        return {source: when for source, when in rows if when is not None}
+
     def last_new_at(self, source: str) -> datetime | None:
         return self.session.scalar(
             select(func.max(SourceRunRow.started_at)).where(SourceRunRow.source == source, SourceRunRow.new > 0)

@@ -169,6 +169,33 @@ def test_the_slash_command_finds_a_case_and_todays_numbers(web: KulakWeb) -> Non
     assert "/kulak 42" in ask("")["text"]
 
 
+def test_health_and_metrics_say_how_far_behind_each_stage_is(app: App, web: KulakWeb) -> None:
+    from dataclasses import replace
+    from datetime import UTC, datetime, timedelta
+
+    from store.model import SourceRun
+
+    with app.uow:
+        fetched = datetime.now(UTC) - timedelta(minutes=90)
+        app.uow.mentions.add_many([replace(post(7, "Fatura yine yanlış"), fetched_at=fetched)])
+        finished = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+        app.uow.source_runs.record(SourceRun('site "a"', finished - timedelta(minutes=1), finished, ok=True))
+        app.uow.commit()
+    health = httpx.get(f"{web.url}/healthz").json()
+    assert health["outbox"] == {"sent": 1} and set(health["stage_lag_seconds"]) == {"analyze"}
+    assert 5390 < health["stage_lag_seconds"]["analyze"] < 5500 and health["last_success"] == {
+        'site "a"': finished.isoformat()
+    }
+    metrics = httpx.get(f"{web.url}/metrics")
+    assert metrics.headers["content-type"].startswith("text/plain; version=0.0.4")
+    lines = metrics.text.splitlines()
+    assert 'kulak_mentions{status="new"} 1' in lines and 'kulak_mentions{status="routed"} 1' in lines
+    assert 'kulak_deliveries{channel="slack",status="sent"} 1' in lines
+    assert any(line.startswith('kulak_stage_lag_seconds{stage="analyze"} ') for line in lines)
+    assert f'kulak_source_last_success_timestamp_seconds{{source="site \\"a\\""}} {finished.timestamp():.0f}' in lines
+    assert httpx.get(f"{web.url}/nope").status_code == 404
+
+
 def test_health_and_a_missing_signing_secret(app: App, web: KulakWeb) -> None:
     health = httpx.get(f"{web.url}/healthz")
     assert health.status_code == 200 and health.json()["outbox"] == {"sent": 1}
