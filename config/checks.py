@@ -6,12 +6,11 @@ import re
 from datetime import date
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from config.settings import Settings, parse_duration
+from config.settings import DAYS, Settings, parse_duration
 from store.errors import ConfigError
+from store.model import PRIORITIES
 
-PRIORITIES = ("low", "normal", "high", "urgent")
 URGENCY = ("low", "normal", "high", "critical")
-DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 CLOCK = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
 

@@ -67,6 +67,7 @@ class StoreSettings:
 
 
 DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # business_days, Monday first
 
 
 def parse_duration(text: str) -> float:
@@ -280,7 +281,7 @@ class CustomersSettings:
 @dataclass(frozen=True)
 class CaseSettings:
     window_hours: int = doc(
-        "Mentions of the same customer or author within this many hours join their open case.", default=72
+        "Mentions of the same customer or author within this many hours join their active case.", default=72
     )
     duplicate_days: int = doc("Near-duplicate texts are looked for among mentions of this many days.", default=14)
 

@@ -7,10 +7,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from config.settings import Settings, parse_duration
+from config.settings import DAYS, Settings, parse_duration
 from store.errors import ConfigError
-
-DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 def parse_clock(text: str, key: str) -> time:
