@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
@@ -41,13 +42,23 @@ def context_of(uow: UnitOfWork, mention: Mention, repeat_days: int) -> MentionCo
     )
 
 
+def source_name(raw: RawMention) -> str:
+    """The configured source a mention came from (its type when an older row does not say)."""
+    return str(raw.payload.get("source_name") or raw.source)
+
+
 def mention_text(raw: RawMention) -> str:
     """What the analyser reads: the title (complaint sites have telling ones) and the body."""
     return f"{raw.title}\n\n{raw.text}" if raw.title else raw.text
 
 
 def analyze_pending(
-    uow: UnitOfWork, analyzer: TextAnalyzer, *, limit: int | None = None, repeat_days: int = 14
+    uow: UnitOfWork,
+    analyzer: TextAnalyzer,
+    *,
+    limit: int | None = None,
+    repeat_days: int = 14,
+    stop: Callable[[], bool] = lambda: False,
 ) -> Counter[str]:
     """Analyse NEW mentions; a mention the analyser fails on is marked FAILED with the reason."""
 
@@ -56,7 +67,8 @@ def analyze_pending(
             context = context_of(uow, mention, repeat_days)
             analysis = analyzer.analyze(mention_text(mention.raw), brand_hint=mention.raw.brand, context=context)
         except Exception as exc:  # one bad mention must not stop the batch: it is marked FAILED with the reason
-            log.exception("analysis failed for mention %s", mention.id, extra={"mention_id": mention.id})
+            ids = {"mention_id": mention.id, "source": source_name(mention.raw), "brand": mention.raw.brand}
+            log.exception("analysis failed for mention %s", mention.id, extra=ids)
             uow.mentions.set_status(mention.id, MentionStatus.FAILED, f"analysis: {type(exc).__name__}: {exc}")
             counts["failed"] += 1
             return
@@ -64,11 +76,16 @@ def analyze_pending(
         uow.mentions.set_status(mention.id, MentionStatus.ANALYZED)
         counts["analyzed"] += 1
 
-    return drain(uow, MentionStatus.NEW, analyze_one, limit=limit)
+    return drain(uow, MentionStatus.NEW, analyze_one, limit=limit, stop=stop)
 
 
 def match_pending(
-    uow: UnitOfWork, matcher: CustomerMatcher, *, duplicate_days: int = 14, now: datetime | None = None
+    uow: UnitOfWork,
+    matcher: CustomerMatcher,
+    *,
+    duplicate_days: int = 14,
+    now: datetime | None = None,
+    stop: Callable[[], bool] = lambda: False,
 ) -> Counter[str]:
     """Fingerprint ANALYZED mentions (noting the earlier mention each repeats) and match them to customers.
 
@@ -90,7 +107,7 @@ def match_pending(
             counts["unmatched"] += 1
         uow.mentions.set_status(mention.id, MentionStatus.MATCHED)
 
-    return drain(uow, MentionStatus.ANALYZED, match_one)
+    return drain(uow, MentionStatus.ANALYZED, match_one, stop=stop)
 
 
 def find_duplicate(uow: UnitOfWork, mention: Mention, since: datetime) -> int | None:

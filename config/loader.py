@@ -18,6 +18,8 @@ from store.errors import ConfigError
 ENV_PREFIX = "KULAK_"
 # Variables that are not settings keys: they choose the file or carry secrets, handled on their own.
 ENV_SPECIAL = {"KULAK_CONFIG"}
+# Short names operators expect for the two keys they change most; KULAK_LOG__FORMAT and KULAK_LOG__LEVEL win.
+ENV_ALIASES = {"KULAK_LOG_FORMAT": ("log", "format"), "KULAK_LOG_LEVEL": ("log", "level")}
 
 
 def find_config(explicit: str | Path | None, env: Mapping[str, str]) -> Path | None:
@@ -63,6 +65,9 @@ def load_settings(
 
 def _layer_env(data: dict[str, Any], env: Mapping[str, str]) -> None:
     """KULAK_SECTION__KEY=value sets [section] key; values are parsed as TOML when they can be."""
+    for alias, dotted in ENV_ALIASES.items():
+        if env.get(alias):
+            _set_dotted(data, list(dotted), env[alias])
     for name, raw in env.items():
         if not name.startswith(ENV_PREFIX) or "__" not in name or name in ENV_SPECIAL:
             continue
@@ -202,12 +207,35 @@ def _check(settings: Settings, source: str) -> None:
     _check_customers(settings, source)
     check_routes(settings, source)
     check_service_levels(settings, source)
-    if settings.schedule.every_minutes < 1:
-        raise ConfigError("expected at least 1", source=source, key="schedule.every_minutes")
+    _check_schedule(settings, source)
     if settings.log.level.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
         raise ConfigError("expected DEBUG, INFO, WARNING or ERROR", source=source, key="log.level")
+    if settings.log.format.lower() not in {"text", "json"}:
+        shown = settings.log.format[:20]
+        raise ConfigError(f'expected "text" or "json", got {shown!r}', source=source, key="log.format")
     if not 0.0 <= settings.tickets.min_sentiment_score <= 1.0:
         raise ConfigError("expected a number from 0 to 1", source=source, key="tickets.min_sentiment_score")
+
+
+def _check_schedule(settings: Settings, source: str) -> None:
+    schedule = settings.schedule
+    for name in ("stage_interval", "check_interval", "misfire_grace", "stop_timeout"):
+        try:
+            if parse_duration(getattr(schedule, name)) <= 0:
+                raise ValueError("expected a duration above zero")
+        except ValueError as exc:
+            raise ConfigError(str(exc), source=source, key=f"schedule.{name}") from None
+    if not 0.0 <= schedule.jitter <= 1.0:
+        raise ConfigError("expected a fraction from 0 to 1", source=source, key="schedule.jitter")
+    if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", schedule.purge_at):
+        raise ConfigError(f"expected HH:MM, got {schedule.purge_at[:20]!r}", source=source, key="schedule.purge_at")
+    if not re.fullmatch(r"[a-z0-9_]{1,40}", schedule.worker):
+        shown = schedule.worker[:50]
+        raise ConfigError(
+            f"expected 1-40 lowercase letters, digits or _, got {shown!r}", source=source, key="schedule.worker"
+        )
+    if schedule.threads < 1:
+        raise ConfigError("expected at least 1", source=source, key="schedule.threads")
 
 
 def _check_customers(settings: Settings, source: str) -> None:

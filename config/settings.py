@@ -8,6 +8,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, get_args, get_origin, get_type_hints
 
+from store.errors import ConfigError
 from store.model import Brand
 
 
@@ -312,13 +313,98 @@ class AnalysisSettings:
 
 @dataclass(frozen=True)
 class ScheduleSettings:
-    every_minutes: int = doc("`kulak serve` runs the whole pipeline this often.", default=15)
+    stage_interval: str = doc(
+        "How often each stage of `kulak serve` (analyse, match, route, deliver) looks for work; a stage that hands"
+        " work on wakes the next one at once, so this only bounds how late stray work is picked up.",
+        default="20s",
+    )
+    check_interval: str = doc(
+        "How often `kulak serve` checks case clocks (SLA breaches, closing resolved cases), source health and the"
+        " customer file.",
+        default="1m",
+    )
+    jitter: float = doc(
+        "Each source+brand crawl starts up to this fraction of its interval late (at most 5 minutes), so the crawls"
+        " of one site do not all start at once.",
+        default=0.1,
+    )
+    misfire_grace: str = doc(
+        "A job that could not start on time (the machine slept, the service was down) still runs when it is at most"
+        " this late; several missed runs of a job become one.",
+        default="10m",
+    )
+    purge_at: str = doc("Time of day (HH:MM, in `sla.timezone`) of the daily retention purge.", default="03:30")
+    worker: str = doc(
+        "This process's name: its schedule is kept in the database table kulak_jobs_<worker>. Give each machine that"
+        " runs `kulak serve` on one PostgreSQL its own (KULAK_SCHEDULE__WORKER).",
+        default="main",
+    )
+    threads: int = doc("How many jobs one `kulak serve` process runs at once.", default=4)
+    stop_timeout: str = doc(
+        "On SIGTERM or SIGINT, how long jobs in flight get to finish before `kulak serve` exits anyway (what they"
+        " had not committed is rolled back and done again by the next run).",
+        default="30s",
+    )
+
+
+KEEP_FOREVER = "off"
+
+
+@dataclass(frozen=True)
+class RetentionSettings:
+    """How long each kind of data is kept (KVKK storage limitation); "off" keeps it forever."""
+
+    raw_payloads: str = doc(
+        "A mention's raw source payload is emptied after this long (30 days: enough to re-read a post a parser"
+        ' got wrong; the text and labels stay). "off" keeps it.',
+        default="30d",
+    )
+    mention_texts: str = doc(
+        "A mention's text, title, author, handle, URL, payload, masked text and near-duplicate fingerprints are"
+        " emptied after this long; its status, labels and brands stay for reports (180 days: a season of repeat"
+        " complaints and retraining data). Mentions of a case keep theirs until it has been closed this long.",
+        default="180d",
+    )
+    closed_cases: str = doc(
+        "Cases closed longer ago than this are deleted with their timeline and outbox rows (365 days: a customer's"
+        " earlier problems stay in sight for a year, and a late question about how one was handled can be answered).",
+        default="365d",
+    )
+    deliveries: str = doc(
+        "Sent or failed outbox rows older than this are deleted unless their case is not closed, or closed more"
+        " recently (90 days: an alert is only needed while it may be resent or updated).",
+        default="90d",
+    )
+
+    def __post_init__(self) -> None:
+        # Checked here, as the loader builds the section, so a typo fails at start naming the key.
+        for kind in RETENTION_KINDS:
+            self.keep(kind)
+
+    def keep(self, kind: str) -> float | None:
+        """Seconds ``kind`` is kept, or None to keep it forever; ConfigError naming the key if unreadable."""
+        text = getattr(self, kind)
+        if text.strip().lower() == KEEP_FOREVER:
+            return None
+        try:
+            seconds = parse_duration(text)
+        except ValueError:
+            seconds = 0.0
+        if seconds <= 0:
+            expected = f'expected a duration like "180d" or "12h", or "{KEEP_FOREVER}" to keep forever; got {text!r}'
+            raise ConfigError(expected, key=f"retention.{kind}")
+        return seconds
+
+
+RETENTION_KINDS = ("raw_payloads", "mention_texts", "closed_cases", "deliveries")
 
 
 @dataclass(frozen=True)
 class LogSettings:
     level: str = doc("Log level: DEBUG, INFO, WARNING or ERROR.", default="INFO")
-    json: bool = doc("Write logs as JSON lines instead of plain text.", default=False)
+    format: str = doc(
+        'Log format: "text" (one readable line per event) or "json" (one JSON object per line).', default="text"
+    )
 
 
 @dataclass(frozen=True)
@@ -339,6 +425,7 @@ class Settings:
     cases: CaseSettings = doc("One case per problem: which mentions join an open case.", factory=CaseSettings)
     analysis: AnalysisSettings = doc("How mentions are analysed.", factory=AnalysisSettings)
     schedule: ScheduleSettings = doc("The built-in scheduler.", factory=ScheduleSettings)
+    retention: RetentionSettings = doc("How long each kind of data is kept (KVKK).", factory=RetentionSettings)
     log: LogSettings = doc("Logging.", factory=LogSettings)
     path: str | None = field(default=None, metadata={"doc": "", "internal": True})
     # The environment the settings were read from: where components look up the secrets their options name.

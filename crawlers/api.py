@@ -91,16 +91,16 @@ class ApiSource(BaseSource):
         :attr:`ends_crawl`, ends the crawl; a later page is counted and the old state makes the next crawl read the gap.
         """
         if isinstance(exc, SourceParseError):
-            self._log.warning("%s unreadable: %s", what, exc)
+            self._log.warning("%s unreadable: %s", what, exc, extra={"source": self.name})
             stats[PARSE_FAILURES] += 1
             return
         if first or isinstance(exc, self.ends_crawl):
             raise exc
-        self._log.warning("%s failed; the gap is read next time: %s", what, exc)
+        self._log.warning("%s failed; the gap is read next time: %s", what, exc, extra={"source": self.name})
         stats[FAILED] += 1
 
     def failures(self, stats: Counter[str]) -> Failures:
-        return Failures(stats, self._log, self.ends_crawl)
+        return Failures(stats, self._log, self.ends_crawl, source=self.name)
 
     def mention(
         self,
@@ -144,11 +144,12 @@ class Failures:
     log: logging.Logger
     ends_crawl: tuple[type[SourceError], ...] = ()
     errors: list[SourceError] = field(default_factory=list)
+    source: str = ""  # the configured source's name, for the log lines
 
     def add(self, exc: SourceError, what: str) -> None:
         if isinstance(exc, self.ends_crawl):
             raise exc
-        self.log.warning("%s failed: %s", what, exc)
+        self.log.warning("%s failed: %s", what, exc, extra={"source": self.source} if self.source else None)
         self.stats[FAILED] += 1
         self.errors.append(exc)
 

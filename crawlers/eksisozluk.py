@@ -245,7 +245,10 @@ class EksiSozlukSource(BaseSource):
         timeout = self.crawl_timeout or 60 + walks * (c.max_pages + 2) * (c.delay[1] + c.timeout) + 2 * c.max_wait
         topics = [{"path": p, **walked.get(p, {})} for p in paths]
         kwargs = {"base_url": c.root, "topics": topics, "searches": searches, "known": walked, "max_pages": c.max_pages}
-        run = run_spider(EksiSozlukSpider, kwargs=kwargs, settings=self.scrapy_settings(), timeout=timeout)
+        where = {"source": self.name, "brand": brand.name}
+        run = run_spider(
+            EksiSozlukSpider, kwargs=kwargs, settings=self.scrapy_settings(), timeout=timeout, log_ids=where
+        )
         run.raise_for_error()
         mentions: list[RawMention] = []
         for item in run.items:
@@ -267,7 +270,7 @@ class EksiSozlukSource(BaseSource):
         stats[REQUESTS] += int(run.stats.get("downloader/request_count", 0))
         stats[FETCHED] += len(mentions)
         stats.update({k: int(run.stats.get(f"kulak/{k}", 0)) for k in ("backoff", "retries")})
-        log.info("Ekşi Sözlük %s: %s new entries in %.1f s", brand.name, len(mentions), run.seconds)
+        log.info("Ekşi Sözlük %s: %s new entries in %.1f s", brand.name, len(mentions), run.seconds, extra=where)
         return CrawlResult(mentions=mentions, state=replace(state, updated_at=now), stats=+stats)
 
     def to_mention(self, item: Mapping[str, Any], brand: Brand, fetched_at: datetime) -> RawMention:

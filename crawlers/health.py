@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from crawlers.base import SourceConfig
-from store.model import SourceProblem
+from store.model import SourceProblem, SourceRun
 from store.repository import UnitOfWork
 
-HISTORY = 200  # runs looked at to find where a failure streak began
+HISTORY = 500  # runs looked at (of every brand) to find where a failure streak began
 
 
 def check_source(uow: UnitOfWork, config: SourceConfig, now: datetime) -> SourceProblem | None:
@@ -17,18 +17,15 @@ def check_source(uow: UnitOfWork, config: SourceConfig, now: datetime) -> Source
         runs = uow.source_runs.recent(config.name, max(HISTORY, config.max_failures))
         first = uow.source_runs.first_started(config.name)
         last_new = uow.source_runs.last_new_at(config.name)
-    streak = []
-    for run in runs:
-        if run.healthy:
-            break
-        streak.append(run)
+    streak = _longest_streak(runs)
     if len(streak) >= config.max_failures:
         latest = streak[0]
         why = latest.error or f"{latest.parse_failures} page(s) it could not read and nothing else"
+        which = f" for {latest.brand}" if latest.brand else ""
         return SourceProblem(
             source=config.name,
             kind="failing",
-            message=f"failed its last {len(streak)} runs; the latest: {why}",
+            message=f"failed its last {len(streak)} runs{which}; the latest: {why}",
             since=streak[-1].started_at,
         )
     if first is None:
@@ -44,6 +41,21 @@ def check_source(uow: UnitOfWork, config: SourceConfig, now: datetime) -> Source
             since=quiet_since,
         )
     return None
+
+
+def _longest_streak(runs: list[SourceRun]) -> list[SourceRun]:
+    """The longest run of unhealthy crawls, newest first, that one brand of the source is on now: each brand is
+    crawled on its own schedule, and one brand failing every time is a problem even when the others are well."""
+    streaks: dict[str | None, list[SourceRun]] = {}
+    ended: set[str | None] = set()
+    for run in runs:  # newest first
+        if run.brand in ended:
+            continue
+        if run.healthy:
+            ended.add(run.brand)
+            continue
+        streaks.setdefault(run.brand, []).append(run)
+    return max(streaks.values(), key=len, default=[])
 
 
 def _span(delta: timedelta) -> str:

@@ -93,7 +93,7 @@ class PoliteClient:
                 if limited >= max(1, self.config.retries) or (wait is not None and wait > self.config.max_wait):
                     raise SourceRateLimited(f"{_show(url)} answered HTTP 429", retry_after=wait)
                 wait = self.config.backoff * 2**limited if wait is None else wait
-                log.warning("HTTP 429 from %s; waiting %.1f s", _show(url), wait)
+                log.warning("HTTP 429 from %s; waiting %.1f s", _show(url), wait, extra={"source": self.config.name})
                 self._wait(wait)
                 limited += 1
                 continue
@@ -133,7 +133,7 @@ class PoliteClient:
             wait = self._resume_at - now
             if wait > self.config.max_wait:
                 raise SourceRateLimited(f"rate limit spent for {wait:.0f} s", retry_after=wait)
-            log.info("rate limit spent; waiting %.1f s for the reset", wait)
+            log.info("rate limit spent; waiting %.1f s for the reset", wait, extra={"source": self.config.name})
             self._wait(wait)
         elif self._sent_any and self.config.delay[1] > 0:
             self._wait(random.uniform(*self.config.delay))
@@ -145,7 +145,7 @@ class PoliteClient:
 
     def _back_off(self, attempt: int, why: str) -> None:
         wait = self.config.backoff * 2**attempt * random.uniform(1.0, 1.5)
-        log.warning("%s; trying again in %.1f s", why, wait)
+        log.warning("%s; trying again in %.1f s", why, wait, extra={"source": self.config.name})
         self.stats["retries"] += 1
         self._wait(wait)
 

@@ -34,11 +34,22 @@ class CrawlReport:
     def total_added(self) -> int:
         return sum(self.added.values())
 
+    def merge(self, other: CrawlReport) -> None:
+        """Add what another crawl (of other pairs) did to this report."""
+        self.added.update(other.added)
+        self.duplicates.update(other.duplicates)
+        self.failed.update(other.failed)
+        self.stats.update(other.stats)
+        self.collected.extend(other.collected)
+        self.runs.extend(other.runs)
+        self.not_due.extend(other.not_due)
 
-def is_due(uow: UnitOfWork, source: Source, now: datetime) -> bool:
-    """Whether the source's interval has passed since its last crawl began (a tenth of it, up to 60 s, early)."""
+
+def is_due(uow: UnitOfWork, source: Source, brand: Brand, now: datetime) -> bool:
+    """Whether the source's interval has passed since its last crawl for the brand began (a tenth of it, up to
+    60 s, early: a run that starts a moment before the interval is up should not wait a whole interval more)."""
     with uow:
-        last = uow.source_runs.recent(source.name, 1)
+        last = uow.source_runs.recent(source.name, 1, brand=brand.name)
     if not last:
         return True
     interval = source.config.interval
@@ -56,20 +67,24 @@ def crawl_all(
     on_result: Callable[[CrawlResult], None] | None = None,
     clock: Clock = lambda: datetime.now(UTC),
 ) -> CrawlReport:
-    """Crawl every source (only those due, with ``only_due``); one source or brand failing stops nothing else."""
+    """Crawl every source for every brand it watches (only the pairs that are due, with ``only_due``); one source
+    or brand failing stops nothing else."""
     report = CrawlReport()
     with uow:
         robots.CACHE.load(uow.crawl_state.for_source(robots.STATE_SOURCE))
     for source in sources:
-        if only_due and not is_due(uow, source, clock()):
-            report.not_due.append(source.name)
-            continue
-        crawl_source(uow, source, brands, report, dry_run=dry_run, on_result=on_result, clock=clock)
-    _keep_robots(uow)
+        for brand in brands:
+            if not source.watches(brand):
+                continue
+            if only_due and not is_due(uow, source, brand, clock()):
+                report.not_due.append(f"{source.name}:{brand.name}")
+                continue
+            crawl_pair(uow, source, brand, report, dry_run=dry_run, on_result=on_result, clock=clock)
+    keep_robots(uow)
     return report
 
 
-def _keep_robots(uow: UnitOfWork) -> None:
+def keep_robots(uow: UnitOfWork) -> None:
     """Store the robots.txt read in this run, so the next cron run (a new process) need not read it again."""
     fresh = robots.CACHE.export()
     if not fresh:
@@ -83,58 +98,52 @@ def _keep_robots(uow: UnitOfWork) -> None:
         log.warning("could not keep robots.txt for the next run: %s", exc)
 
 
-def crawl_source(
+def crawl_pair(
     uow: UnitOfWork,
     source: Source,
-    brands: Sequence[Brand],
+    brand: Brand,
     report: CrawlReport,
     *,
     dry_run: bool = False,
     on_result: Callable[[CrawlResult], None] | None = None,
     clock: Clock = lambda: datetime.now(UTC),
 ) -> SourceRun:
-    """Crawl one source for every brand it watches and record the run (unless ``dry_run``)."""
+    """Crawl one source for one brand and record the run (unless ``dry_run``); a failure is recorded, not raised."""
     started = clock()
+    pair = f"{source.name}:{brand.name}"
+    ids = {"source": source.name, "brand": brand.name}
     counts: Counter[str] = Counter()  # the source's own counts; what the store kept is counted apart
-    stored: Counter[str] = Counter()
-    errors: list[str] = []
-    for brand in brands:
-        if not source.watches(brand):
-            continue
-        pair = f"{source.name}:{brand.name}"
-        try:
-            result = crawl_one(uow, source, brand, report, dry_run=dry_run, on_result=on_result)
-        except (SourceError, NotConfigured) as exc:
-            log.warning("crawl of %s failed: %s", pair, exc, extra={"source": source.name, "brand": brand.name})
-            report.failed[pair] = f"{type(exc).__name__}: {exc}"
-            errors.append(f"{brand.name}: {type(exc).__name__}: {exc}")
-            continue
+    error = None
+    try:
+        result = crawl_one(uow, source, brand, report, dry_run=dry_run, on_result=on_result)
         counts.update(result.stats)
-        stored["new"] += report.added[pair]
-        stored["duplicates"] += report.duplicates[pair]
+    except (SourceError, NotConfigured) as exc:
+        log.warning("crawl of %s failed: %s", pair, exc, extra=ids)
+        report.failed[pair] = error = f"{type(exc).__name__}: {exc}"
     run = SourceRun(
         source=source.name,
+        brand=brand.name,
         started_at=started,
         finished_at=clock(),
-        ok=not errors,
-        error="; ".join(errors)[:2000] or None,
+        ok=error is None,
+        error=error[:2000] if error else None,
         requests=counts[REQUESTS],
         fetched=counts[FETCHED],
-        new=stored["new"],
-        duplicates=stored["duplicates"],
+        new=report.added[pair],
+        duplicates=report.duplicates[pair],
         failed=counts[FAILED],
         parse_failures=counts[PARSE_FAILURES],
     )
     report.runs.append(run)
     if counts[PARSE_FAILURES]:
-        log.warning("%s: %d page(s) or item(s) could not be read", source.name, counts[PARSE_FAILURES])
+        log.warning("%s: %d page(s) or item(s) could not be read", pair, counts[PARSE_FAILURES], extra=ids)
     if not dry_run:
         try:
             with uow:
                 uow.source_runs.record(run)
                 uow.commit()
         except StoreError as exc:  # the mentions are stored already; losing one health row is not worth a crash
-            log.error("could not record the run of %s: %s", source.name, exc)
+            log.error("could not record the run of %s: %s", pair, exc, extra=ids)
     return run
 
 
@@ -164,5 +173,11 @@ def crawl_one(
         uow.commit()
     report.added[pair] += outcome.added
     report.duplicates[pair] += outcome.duplicates
-    log.info("crawled %s: %d new, %d already stored", pair, outcome.added, outcome.duplicates)
+    log.info(
+        "crawled %s: %d new, %d already stored",
+        pair,
+        outcome.added,
+        outcome.duplicates,
+        extra={"source": source.name, "brand": brand.name},
+    )
     return result

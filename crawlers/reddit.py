@@ -143,7 +143,7 @@ class RedditSource(ApiSource):
         """One search page's ``data`` (``after``, ``children``); a 401 gets one fresh token, then SourceBlocked."""
         response = self._search(client, path, params, fresh=False)
         if response.status_code == 401:
-            log.info("Reddit answered 401 to a token it gave; asking for a new one")
+            log.info("Reddit answered 401 to a token it gave; asking for a new one", extra={"source": self.name})
             self._token = None
             response = self._search(client, path, params, fresh=True)
             if response.status_code == 401:
@@ -199,7 +199,8 @@ class RedditSource(ApiSource):
             return None
         title, permalink, created = post.get("title"), post.get("permalink"), _float(post.get("created_utc"))
         if not isinstance(title, str) or not isinstance(permalink, str) or created is None:
-            log.warning("Reddit post %s lacks a title, permalink or created_utc; skipped", name)
+            ids = {"source": self.name, "brand": brand.name}
+            log.warning("Reddit post %s lacks a title, permalink or created_utc; skipped", name, extra=ids)
             return None
         author = str(post.get("author") or "")
         url = f"https://www.reddit.com{permalink}"

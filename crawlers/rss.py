@@ -89,7 +89,8 @@ class RssSource(ApiSource):
                 try:
                     feed = self._fetch(client, url, validators, stats)
                 except SourceParseError as exc:
-                    log.warning("feed %s unreadable: %s", _show(url), exc)
+                    ids = {"source": self.name, "brand": brand.name}
+                    log.warning("feed %s unreadable: %s", _show(url), exc, extra=ids)
                     stats[PARSE_FAILURES] += 1
                     validators.pop(url, None)  # read it whole next time
                     continue

@@ -6,6 +6,8 @@ import importlib
 import json
 import logging
 import multiprocessing
+import pickle
+import sys
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -36,6 +38,10 @@ BASE_SETTINGS: dict[str, Any] = {
 }
 
 
+# The parent's root level and its stderr handlers' (formatter, filters), as the child rebuilds them.
+LogSetup = tuple[int, list[tuple[logging.Formatter | None, list[Any]]]]
+
+
 @dataclass
 class SpiderRun:
     """What one spider run handed back: its items (plain dicts), Scrapy's stats, and the error that ended it."""
@@ -62,24 +68,26 @@ def run_spider(
     kwargs: Mapping[str, Any] | None = None,
     settings: Mapping[str, Any] | None = None,
     timeout: float = 600.0,
+    log_ids: Mapping[str, Any] | None = None,
 ) -> SpiderRun:
     """Crawl with ``spider`` (a class or its dotted path) in a fresh spawned process and wait for it.
 
     ``kwargs`` go to the spider, ``settings`` over :data:`BASE_SETTINGS`; both must pickle. Never raises for the
     crawl itself: a failure comes back as ``SpiderRun.error``, a :class:`SourceError` (``SourceBlocked``,
-    ``SourceRateLimited``, ...). The child is killed after ``timeout`` seconds.
+    ``SourceRateLimited``, ...). The child is killed after ``timeout`` seconds. The child writes its log lines
+    as this process does (format, redaction), each carrying ``log_ids`` (``source``, ``brand``) like ``extra=``.
     """
     path = spider if isinstance(spider, str) else f"{spider.__module__}.{spider.__qualname__}"
     context = multiprocessing.get_context("spawn")
     receiver, sender = context.Pipe(duplex=False)
     child = context.Process(
         target=_child_main,
-        args=(sender, path, dict(kwargs or {}), {**BASE_SETTINGS, **(settings or {})}),
+        args=(sender, path, dict(kwargs or {}), {**BASE_SETTINGS, **(settings or {})}, _stderr_logging(log_ids)),
         name=f"scrapy-{path.rsplit('.', 1)[-1]}",
         daemon=True,
     )
     started = time.monotonic()
-    log.debug("Starting spider %s in a child process", path)
+    log.debug("Starting spider %s in a child process", path, extra=log_ids)
     child.start()
     sender.close()
     try:
@@ -98,7 +106,7 @@ def run_spider(
         stats["downloader/request_count"] = int(stats.get("downloader/request_count", 0)) + robots_requests
         stats["kulak/robots_requests"] = robots_requests
     run = SpiderRun(outcome["items"], stats, _translate(outcome["error"]), seconds)
-    log.debug("Spider %s: %s items in %.1f s, error %s", path, len(run.items), seconds, run.error)
+    log.debug("Spider %s: %s items in %.1f s, error %s", path, len(run.items), seconds, run.error, extra=log_ids)
     return run
 
 
@@ -169,9 +177,66 @@ def _close(crawler: Any, reason: str) -> None:
         engine.close_spider(crawler.spider, reason)
 
 
-def _child_main(sender: Connection, path: str, kwargs: dict[str, Any], settings: dict[str, Any]) -> None:
+class _Ids(logging.Filter):
+    """Puts fixed ids on every record that lacks them, as ``extra=`` would."""
+
+    def __init__(self, ids: Mapping[str, Any]) -> None:
+        super().__init__()
+        self.ids = dict(ids)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        for key, value in self.ids.items():
+            record.__dict__.setdefault(key, value)
+        return True
+
+
+def _stderr_logging(ids: Mapping[str, Any] | None = None) -> LogSetup | None:
+    """How this process writes log lines to stderr (root level, each handler's formatter and filters), so the
+    child writes its own lines the same way: same format, same ids, same redaction. None when this process has
+    no plain stderr handler or its pieces do not pickle; the child then uses Scrapy's own handler."""
+    root = logging.getLogger()
+    first = [_Ids(ids)] if ids else []
+    handlers = [
+        (h.formatter, [*first, *h.filters])
+        for h in root.handlers
+        if type(h) is logging.StreamHandler and h.stream is sys.stderr
+    ]
+    if not handlers:
+        return None
+    try:
+        pickle.dumps(handlers)
+    except (pickle.PicklingError, TypeError, AttributeError):
+        return None
+    return root.level, handlers
+
+
+def _install_logging(setup: LogSetup, settings: dict[str, Any]) -> dict[str, Any]:
+    """Put the parent's stderr handlers on the child's root logger; the settings tell Scrapy to add none."""
+    parent_level, handlers = setup
+    level = max(parent_level, logging.getLevelName(str(settings.get("LOG_LEVEL", "WARNING")).upper()))
+    root = logging.getLogger()
+    root.setLevel(level)
+    for formatter, filters in handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setLevel(level)
+        handler.setFormatter(formatter)
+        for f in filters:
+            handler.addFilter(f)
+        root.addHandler(handler)
+    return {**settings, "LOG_INSTALL_ROOT_HANDLER": False}
+
+
+def _child_main(
+    sender: Connection,
+    path: str,
+    kwargs: dict[str, Any],
+    settings: dict[str, Any],
+    log_setup: LogSetup | None = None,
+) -> None:
     """Entry point of the child process: crawl, then send one outcome dict back."""
     try:
+        if log_setup is not None:
+            settings = _install_logging(log_setup, settings)
         outcome = _crawl(path, kwargs, settings)
     except BaseException as exc:  # whatever happens, the parent must hear about it
         outcome = {"items": [], "stats": {}, "error": _describe(exc)}

@@ -102,6 +102,7 @@ class SikayetvarSource(BaseSource):
         seen = [str(s) for s in cursor_of(state).get("seen") or []]
         last_seen = int(state.last_seen_id) if state.last_seen_id and state.last_seen_id.isdigit() else None
         now = self.now()
+        ids = {"source": self.name, "brand": brand.name}
         run = run_spider(
             SikayetvarSpider,
             kwargs={
@@ -116,6 +117,7 @@ class SikayetvarSource(BaseSource):
             },
             settings=self.scrapy_settings(),
             timeout=self.timeout_for(len(lists)),
+            log_ids=ids,
         ).raise_for_error()
         mentions = sorted((self.to_mention(item, brand, now) for item in run.items), key=_recency, reverse=True)
         stats = Counter(run.counts(KIND))
@@ -123,7 +125,8 @@ class SikayetvarSource(BaseSource):
         stats[FETCHED] = len(mentions)
         stats["backoff"] += int(run.stats.get("kulak/backoff", 0))
         stats["retries"] += int(run.stats.get("kulak/retries", 0))
-        log.info("Şikayetvar %s: %s new of %s seen in %.1f s", slug, len(mentions), stats["seen"], run.seconds)
+        seen_count = stats["seen"]
+        log.info("Şikayetvar %s: %s new of %s seen in %.1f s", slug, len(mentions), seen_count, run.seconds, extra=ids)
         if stats[BROKEN]:  # what was read is kept, the state is not: the next crawl reads the gap again
             return CrawlResult(mentions=mentions, state=state, stats=+stats)
         return CrawlResult(mentions=mentions, state=advance(state, mentions, last_seen, seen, now), stats=+stats)

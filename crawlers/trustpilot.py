@@ -261,6 +261,7 @@ class TrustpilotSource(BaseSource):
                 "DEFAULT_REQUEST_HEADERS": {"Accept": "text/html,*/*;q=0.8", "Accept-Language": "tr-TR,tr;q=0.9"},
             },
             timeout=self.crawl_timeout,
+            log_ids={"source": self.name, "brand": brand.name},
         ).raise_for_error()
         stats: Counter[str] = Counter(run.counts(SOURCE))
         stats[REQUESTS] = int(run.stats.get("downloader/request_count", 0))

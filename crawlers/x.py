@@ -109,7 +109,8 @@ class XSource(ApiSource):
             raise SourceParseError(f"X search answered JSON of an unknown shape: {str(body)[:80]!r}")
         problems = body.get("errors")
         for problem in problems if isinstance(problems, list) else ():  # partial errors: the posts still count
-            log.info("X search reported: %s", problem.get("detail") if isinstance(problem, Mapping) else problem)
+            detail = problem.get("detail") if isinstance(problem, Mapping) else problem
+            log.info("X search reported: %s", detail, extra={"source": self.name})
         return body
 
     def _mentions(self, brand: Brand, body: Mapping[str, Any], stats: Counter[str]) -> list[RawMention]:
@@ -128,7 +129,8 @@ class XSource(ApiSource):
     def _mention(self, brand: Brand, tweet: Any, users: Mapping[str, Mapping[str, Any]]) -> RawMention | None:
         """One post as a mention; None when it lacks an id or its text (counted by the caller)."""
         if not isinstance(tweet, Mapping) or not tweet.get("id") or not isinstance(tweet.get("text"), str):
-            log.warning("X post without id or text skipped: %s", str(tweet)[:120])
+            ids = {"source": self.name, "brand": brand.name}
+            log.warning("X post without id or text skipped: %s", str(tweet)[:120], extra=ids)
             return None
         tweet_id = str(tweet["id"])
         user = users.get(str(tweet.get("author_id")), {})

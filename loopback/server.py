@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -22,6 +23,7 @@ class Recorded:
     query: Mapping[str, list[str]]
     headers: Mapping[str, str]
     body: bytes
+    received_at: float = 0.0  # time.time() when it arrived: how long something took to reach the server
 
     def json(self) -> Any:
         return json.loads(self.body or b"null")
@@ -89,6 +91,7 @@ class LoopbackServer:
                     query=parse_qs(parts.query, keep_blank_values=True),
                     headers={k.lower(): v for k, v in self.headers.items()},
                     body=body,
+                    received_at=time.time(),
                 )
                 with server._lock:
                     server.requests.append(recorded)

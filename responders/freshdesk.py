@@ -13,7 +13,7 @@ import httpx
 from config.settings import doc
 from responders.alerts import CaseView
 from responders.helpdesk import Helpdesk, is_web_url, register
-from responders.ticket_text import case_facts, case_tags, change_text, external_id, marker, subject
+from responders.ticket_text import case_facts, case_of, case_tags, change_text, external_id, marker, subject
 from store.errors import ConfigError, DeliveryRejected
 from store.model import CaseChange, TicketStatus
 
@@ -102,8 +102,10 @@ class FreshdeskTickets(Helpdesk):
         found = self.answer(self.call("GET", "/api/v2/search/tickets", params={"query": f"\"tag:'{tag}'\""}))
         results = found.get("results") or [] if isinstance(found, dict) else []
         if results:
-            log.info("Freshdesk %s already has %s as ticket %s", self.name, tag, results[0]["id"])
+            ids = {"case_id": case_of(tag), "delivery": key or None}
+            log.info("Freshdesk %s already has %s as ticket %s", self.name, tag, results[0]["id"], extra=ids)
             return str(results[0]["id"])
+        ids = {"case_id": case_of(tag), "delivery": key or None}
         ticket = dict(payload["ticket"])
         group = str(payload.get("group") or target or "")
         if group:
@@ -112,7 +114,7 @@ class FreshdeskTickets(Helpdesk):
             ticket["group_id"] = int(group)
         created = self.answer(self.call("POST", "/api/v2/tickets", json=ticket))
         ref = str(created["id"])
-        log.info("Freshdesk %s opened ticket %s for %s", self.name, ref, tag, extra={"ref": ref})
+        log.info("Freshdesk %s opened ticket %s for %s", self.name, ref, tag, extra={"ref": ref, **ids})
         return ref
 
     def update(self, payload: Mapping[str, Any], ref: str, key: str) -> None:

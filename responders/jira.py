@@ -13,7 +13,7 @@ import httpx
 from config.settings import doc
 from responders.alerts import CaseView
 from responders.helpdesk import Helpdesk, is_web_url, register
-from responders.ticket_text import case_facts, case_tags, change_text, external_id, marker, slug, subject
+from responders.ticket_text import case_facts, case_of, case_tags, change_text, external_id, marker, slug, subject
 from store.errors import ConfigError
 from store.model import PRIORITIES, CaseChange, TicketStatus
 
@@ -101,19 +101,20 @@ class JiraIssues(Helpdesk):
     def open(self, payload: Mapping[str, Any], target: str, key: str) -> str:
         fields = dict(payload["fields"])
         label, project = str(payload["label"]), str(fields["project"]["key"])
+        ids = {"case_id": case_of(label), "delivery": key or None}
         jql = f'project = "{_jql(project)}" AND labels = "{_jql(label)}"'
         found = self.answer(self.call("GET", "/rest/api/3/search/jql", params={"jql": jql, "fields": "summary"}))
         issues = found.get("issues") or [] if isinstance(found, dict) else []
         if issues:
             ref = str(issues[0].get("key") or issues[0]["id"])
-            log.info("Jira %s already has %s as %s", self.name, label, ref)
+            log.info("Jira %s already has %s as %s", self.name, label, ref, extra=ids)
             return ref
         queue = str(payload.get("queue") or target or "")
         if queue and slug(queue):
             fields["labels"] = [*fields.get("labels", []), f"kulak-queue-{slug(queue)}"]
         created = self.answer(self.call("POST", "/rest/api/3/issue", json={"fields": fields}))
         ref = str(created.get("key") or created["id"])
-        log.info("Jira %s created %s for %s", self.name, ref, label, extra={"ref": ref})
+        log.info("Jira %s created %s for %s", self.name, ref, label, extra={"ref": ref, **ids})
         return ref
 
     def update(self, payload: Mapping[str, Any], ref: str, key: str) -> None:

@@ -6,7 +6,7 @@ import logging
 import random
 import threading
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -25,7 +25,11 @@ BACKOFF = 30.0  # seconds before the first retry, doubled each time
 MAX_BACKOFF = 1800.0
 PARENT_WAIT = 15.0  # a change waits this long for its alert to be sent before it is looked at again
 NO_ALERT = "-"  # a ticket's channel when its route says alert = false
-# The scheduler's runs and the Slack action worker both empty the outbox; one at a time, so a row is sent once.
+CHANNEL_OFF_WAIT = 300.0  # a delivery for a channel that is switched off is looked at again this much later
+CLAIM_BATCH = 5  # deliveries a worker claims at a time
+LEASE = 600.0  # seconds a claimed delivery is this worker's; one that died is taken over after this
+# In one process the scheduler's jobs and the Slack action worker both empty the outbox: one at a time, so the
+# action worker's refreshed alert waits for a running pass rather than being skipped by it.
 _SENDING = threading.Lock()
 
 
@@ -44,6 +48,7 @@ def route_pending(
     drafter: Drafter | None = None,
     window_hours: int = 72,
     now: datetime | None = None,
+    stop: Callable[[], bool] = lambda: False,
 ) -> Counter[str]:
     """Give every MATCHED mention its case and mark it ROUTED.
 
@@ -105,7 +110,7 @@ def route_pending(
                 log.warning("case #%s: helpdesk %s is off; the case is kept in Kulak only", ticket.id, ticket.helpdesk)
         uow.mentions.set_status(mention.id, MentionStatus.ROUTED)
 
-    return drain(uow, MentionStatus.MATCHED, route_one)
+    return drain(uow, MentionStatus.MATCHED, route_one, stop=stop)
 
 
 def _alert(
@@ -187,35 +192,61 @@ def deliver_pending(
     ops: Sequence[Alerter] = (),
     now: datetime | None = None,
     limit: int = 10_000,
+    stop: Callable[[], bool] = lambda: False,
 ) -> Counter[str]:
     """Send what the outbox holds, oldest first, each at most once.
 
-    A change waits for the alert it updates. A delivery a crash (or a timeout) may have left half-sent is looked
-    for on the far side first, where the channel can look (``find_sent``). A rejected delivery fails for good and
-    tells the operators; a transient failure is retried later with backoff (or after the far side's Retry-After).
-    Counts are by outcome; those of updates (thread notes, refreshed alerts, helpdesk comments) say "updates_".
+    Deliveries are claimed a few at a time with a lease, so workers sharing a database never send the same row
+    (the lease of a worker that died runs out and another takes the row over). A change waits for the alert it
+    updates. A delivery a crash (or a timeout) may have left half-sent is looked for on the far side first, where
+    the channel can look (``find_sent``). A rejected delivery fails for good and tells the operators; a transient
+    failure is retried later with backoff (or after the far side's Retry-After). ``stop`` is asked between
+    deliveries: what is claimed and not yet sent is given back. Counts are by outcome; those of updates (thread
+    notes, refreshed alerts, helpdesk comments) say "updates_".
     """
     counts: Counter[str] = Counter()
+    handled = 0
     with _SENDING:
-        with uow:
-            queue = uow.deliveries.pending(limit=limit, max_attempts=MAX_ATTEMPTS, now=now)
-        for delivery in queue:
-            outcome = _deliver_one(uow, alerters, ops, delivery, now)
-            counts[outcome if delivery.kind in ("alert", "ops") else f"updates_{outcome}"] += 1
+        while handled < limit and not stop():
+            moment = now or datetime.now(UTC)
+            with uow:
+                batch = uow.deliveries.claim_due(
+                    min(CLAIM_BATCH, limit - handled), MAX_ATTEMPTS, moment, moment + timedelta(seconds=LEASE)
+                )
+                uow.commit()
+            if not batch:
+                break
+            for index, (delivery, earlier) in enumerate(batch):
+                if stop():
+                    with uow:
+                        uow.deliveries.release([d.id or 0 for d, _ in batch[index:]])
+                        uow.commit()
+                    break
+                outcome = _deliver_one(uow, alerters, ops, delivery, earlier, now)
+                counts[outcome if delivery.kind in ("alert", "ops") else f"updates_{outcome}"] += 1
+            handled += len(batch)
     return +counts
 
 
 def _deliver_one(
-    uow: UnitOfWork, alerters: Mapping[str, Alerter], ops: Sequence[Alerter], d: Delivery, now: datetime | None
+    uow: UnitOfWork,
+    alerters: Mapping[str, Alerter],
+    ops: Sequence[Alerter],
+    d: Delivery,
+    earlier: datetime | None,
+    now: datetime | None,
 ) -> str:
     assert d.id is not None
-    alerter = alerters.get(d.channel)
-    if alerter is None:
-        return "waiting_for_channel"  # its channel is switched off now; kept for when it is back
     moment = now or datetime.now(UTC)
+    alerter = alerters.get(d.channel)
+    if alerter is None:  # its channel is switched off now; kept for when it is back
+        with uow:
+            uow.deliveries.wait(d.id, moment + timedelta(seconds=CHANNEL_OFF_WAIT))
+            uow.commit()
+        return "waiting_for_channel"
     parent_ref = None
-    with uow:
-        if d.parent_key is not None:
+    if d.parent_key is not None:
+        with uow:
             parent = uow.deliveries.get(d.parent_key)
             if parent is None or parent.status in (DeliveryStatus.FAILED, DeliveryStatus.DEFERRED):
                 uow.deliveries.mark_failed(d.id, "the alert it updates was never sent", final=True)
@@ -226,8 +257,6 @@ def _deliver_one(
                 uow.commit()
                 return "waiting_for_alert"
             parent_ref = parent.external_ref
-        earlier = uow.deliveries.claim(d.id)
-        uow.commit()
     try:
         ref = None
         finder = getattr(alerter, "find_sent", None)
@@ -237,7 +266,7 @@ def _deliver_one(
         if ref is None:
             ref = alerter.send(d.payload, d.target, key=d.key, parent_ref=parent_ref)
     except DeliveryRejected as exc:
-        log.error("delivery %s rejected: %s", d.key, exc, extra={"delivery": d.key})
+        log.error("delivery %s rejected: %s", d.key, exc, extra={"delivery": d.key, "case_id": d.ticket_id})
         with uow:
             uow.deliveries.mark_failed(d.id, str(exc), final=True)
             if d.kind != "ops":
@@ -246,7 +275,13 @@ def _deliver_one(
         return "rejected"
     except DeliveryError as exc:
         wait = retry_delay(d.attempts + 1, exc.retry_after)
-        log.warning("delivery %s failed, retry in %.0fs: %s", d.key, wait, exc, extra={"delivery": d.key})
+        log.warning(
+            "delivery %s failed, retry in %.0fs: %s",
+            d.key,
+            wait,
+            exc,
+            extra={"delivery": d.key, "case_id": d.ticket_id},
+        )
         with uow:
             retry_at = moment + timedelta(seconds=wait)
             failed = uow.deliveries.mark_failed(

@@ -71,6 +71,7 @@ def queue_ops_alerts(uow: UnitOfWork, problems: Sequence[SourceProblem], alerter
                 queued = uow.deliveries.enqueue(delivery)
                 counts["ops_alerts_queued" if queued else "ops_alerts_known"] += 1
                 if queued:
-                    log.warning("ops alert: %s %s: %s", problem.source, problem.kind, problem.message)
+                    ids = {"source": problem.source, "delivery": key}
+                    log.warning("ops alert: %s %s: %s", problem.source, problem.kind, problem.message, extra=ids)
         uow.commit()
     return counts

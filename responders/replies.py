@@ -267,7 +267,8 @@ class ReplyDrafter:
             try:
                 text = self.env.get_template(name).render(context)
             except Exception as exc:  # an operator's template failed on a branch the start-up check did not take
-                log.warning("Reply template %s failed (%s); the next one is used", name, type(exc).__name__)
+                ids = {"case_id": case.ticket.id, "brand": case.ticket.brand}
+                log.warning("Reply template %s failed (%s); the next one is used", name, type(exc).__name__, extra=ids)
                 continue
             return clip(normalise(text))
         return ""

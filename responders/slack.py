@@ -179,7 +179,8 @@ class SlackAlerter:
         if not isinstance(ts, str) or not ts or not isinstance(channel_id, str) or not channel_id:
             raise DeliveryError("Slack answered ok without a message ts and channel")
         self._ids[channel] = channel_id
-        log.info("Slack message posted to %s (ts %s)", channel, ts, extra={"channel": channel, "ts": ts})
+        ids = {"channel": channel, "ts": ts, "delivery": key or None}
+        log.info("Slack message posted to %s (ts %s)", channel, ts, extra=ids)
         return slack_ref(channel_id, ts)
 
     def find_sent(

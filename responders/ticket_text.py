@@ -27,6 +27,12 @@ def external_id(case: CaseView) -> str:
     return f"kulak-case-{case_id(case)}"
 
 
+def case_of(external: str) -> int | None:
+    """The case id in an :func:`external_id` (for log lines that only have the helpdesk's payload)."""
+    number = external.removeprefix("kulak-case-")
+    return int(number) if number != external and number.isdigit() else None
+
+
 def subject(case: CaseView) -> str:
     return clip(" ".join(f"[{case.ticket.brand}] {case.ticket.summary}".split()), SUBJECT_LENGTH)
 

@@ -107,7 +107,8 @@ class WebhookAlerter(Helpdesk):
         except ValueError:
             answer = None
         ref_out = str(answer["id"]) if isinstance(answer, dict) and answer.get("id") not in (None, "") else delivery
-        log.info("Webhook %s took %s (%s)", self.name, payload["event"], ref_out, extra={"delivery": delivery})
+        ids = {"delivery": delivery, "case_id": payload["case"].get("id")}
+        log.info("Webhook %s took %s (%s)", self.name, payload["event"], ref_out, extra=ids)
         return ref_out
 
 

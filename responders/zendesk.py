@@ -12,7 +12,7 @@ import httpx
 from config.settings import doc
 from responders.alerts import CaseView
 from responders.helpdesk import Helpdesk, register
-from responders.ticket_text import case_tags, change_text, external_id, marker, plain_body, subject
+from responders.ticket_text import case_of, case_tags, change_text, external_id, marker, plain_body, subject
 from store.errors import ConfigError, DeliveryRejected
 from store.model import CaseChange, TicketStatus
 
@@ -92,7 +92,9 @@ class ZendeskTickets(Helpdesk):
         found = self.answer(self.call("GET", "/api/v2/tickets.json", params={"external_id": ticket["external_id"]}))
         existing = found.get("tickets") or [] if isinstance(found, dict) else []
         if existing:
-            log.info("Zendesk %s already has %s as ticket %s", self.name, ticket["external_id"], existing[0]["id"])
+            ids = {"case_id": case_of(ticket["external_id"]), "delivery": key or None}
+            known = existing[0]["id"]
+            log.info("Zendesk %s already has %s as ticket %s", self.name, ticket["external_id"], known, extra=ids)
             return str(existing[0]["id"])
         group = str(payload.get("group") or target or "")
         if group:
@@ -102,7 +104,8 @@ class ZendeskTickets(Helpdesk):
         headers = {"Idempotency-Key": key} if key else {}
         created = self.answer(self.call("POST", "/api/v2/tickets.json", json={"ticket": ticket}, headers=headers))
         ref = str(created["ticket"]["id"])
-        log.info("Zendesk %s opened ticket %s for %s", self.name, ref, ticket["external_id"], extra={"ref": ref})
+        ids = {"ref": ref, "case_id": case_of(ticket["external_id"]), "delivery": key or None}
+        log.info("Zendesk %s opened ticket %s for %s", self.name, ref, ticket["external_id"], extra=ids)
         return ref
 
     def update(self, payload: Mapping[str, Any], ref: str, key: str) -> None:

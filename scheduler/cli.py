@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, TextIO
 
@@ -16,12 +17,13 @@ from config.settings import Settings
 from crawlers.job import crawl_all
 from scheduler import logs
 from scheduler.bootstrap import App, bootstrap, build_sources
+from scheduler.redact import secrets_of
 from store import db
 from store.errors import ConfigError, KulakError, LockHeld
 
 log = logging.getLogger(__name__)
-# Exit codes: 0 all done; 1 something failed (a crawl, a delivery, bad input); 2 the config is wrong;
-# 3 another run holds the run lock, so this one did nothing (cron runs overlapping).
+# Exit codes: 0 all done; 1 something failed (a crawl, a job, a delivery, bad input) and the rest was done;
+# 2 the config is wrong; 3 another run holds the run lock, so this one did nothing (cron runs overlapping).
 EXIT_FAILED, EXIT_CONFIG, EXIT_LOCK_HELD = 1, 2, 3
 app = typer.Typer(
     add_completion=False,
@@ -51,7 +53,8 @@ class Context:
         if self._settings is None:
             overrides = {"log.level": self.log_level} if self.log_level else {}
             self._settings = load_settings(self.config, overrides=overrides)
-            logs.configure(self._settings.log.level, self._settings.log.json)
+            log_settings = self._settings.log
+            logs.configure(log_settings.level, log_settings.format, secrets_of(self._settings))
         return self._settings
 
     def app(self, **kwargs: Any) -> App:
@@ -155,8 +158,8 @@ def crawl(
 
     report = crawl_all(kulak.uow, sources, brands, dry_run=dry_run, on_result=emit)
     verb = "collected (dry run, nothing stored)" if dry_run else f"collected, {report.total_added} new stored"
-    run = report.runs[0] if report.runs else None
-    detail = f"; {run.requests} requests, {run.parse_failures} parse failures" if run else ""
+    requests, unreadable = sum(r.requests for r in report.runs), sum(r.parse_failures for r in report.runs)
+    detail = f"; {requests} requests, {unreadable} parse failures" if report.runs else ""
     typer.echo(f"{sum(printed)} mentions {verb}{detail}", err=as_json)
     for pair, error in report.failed.items():
         typer.echo(f"failed {pair}: {error}", err=True)
@@ -181,16 +184,17 @@ def run(
     with RunLock(kulak.engine):  # LockHeld: another run is at work; main() exits 3 and this one does nothing
         report = run_once(kulak, force=force)
     typer.echo(json.dumps(report.summary()))
-    if report.crawl.failed or report.delivered["rejected"]:
-        raise typer.Exit(1)
+    if not report.ok:
+        raise typer.Exit(EXIT_FAILED)
 
 
 @app.command()
 def serve(ctx: typer.Context) -> None:
-    """Run the pipeline every `schedule.every_minutes` until stopped (SIGINT/SIGTERM)."""
+    """Run every job on its schedule (crawls per source and brand, the stages, the daily purge) and serve Slack's
+    buttons, /healthz and /metrics, until SIGTERM or SIGINT."""
     from scheduler.service import serve_forever
 
-    serve_forever(ctx.obj.app())
+    raise typer.Exit(serve_forever(ctx.obj.app()))
 
 
 @app.command()
@@ -275,6 +279,22 @@ def forget(
         f"erased {erased.customers} customer record(s), {erased.identifiers} identifier(s), "
         f"{erased.mentions} mention(s), {erased.tickets} case(s), {erased.deliveries} outbox row(s)"
     )
+
+
+@app.command()
+def purge(
+    ctx: typer.Context,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Count what would go; delete nothing.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Delete what is past its [retention] time (KVKK): raw payloads, mention texts, closed cases, old outbox rows."""
+    from scheduler.retention import print_purge
+    from scheduler.retention import purge as purge_expired
+
+    kulak = ctx.obj.app(sources=[], alerters=[], ops_alerters=[], analyzer=_NO_ANALYZER, helpdesks=[])
+    retention = kulak.settings.retention
+    counts = purge_expired(kulak.uow, retention, datetime.now(UTC), dry_run=dry_run)
+    print_purge(counts, retention, sys.stdout, as_json=as_json, dry_run=dry_run)
 
 
 def _decide(ctx: typer.Context, mention_id: int, customer: str, actor: str, *, confirm: bool) -> None:
@@ -366,15 +386,23 @@ class _NoAnalyzer:
 _NO_ANALYZER = _NoAnalyzer()
 
 
+def _say_fatal(text: str) -> None:
+    """The last word of a run on stderr: a JSON log line when logs are JSON (so stderr stays parseable)."""
+    if logs.writes_json():
+        log.error("%s", text)
+    else:
+        typer.echo(text, err=True)
+
+
 def main() -> None:
     """Console entry point: a KulakError is a clear message and an exit code, never a traceback."""
     try:
         code = app(standalone_mode=False)  # click hands back the exit code of typer.Exit here
     except LockHeld as exc:
-        typer.echo(f"kulak: {exc}; not starting", err=True)
+        _say_fatal(f"kulak: {exc}; not starting")
         sys.exit(EXIT_LOCK_HELD)
     except KulakError as exc:
-        typer.echo(f"kulak: {type(exc).__name__}: {exc}", err=True)
+        _say_fatal(f"kulak: {type(exc).__name__}: {exc}")
         sys.exit(EXIT_CONFIG if isinstance(exc, ConfigError) else EXIT_FAILED)
     except click.ClickException as exc:
         exc.show()

@@ -17,6 +17,7 @@ from responders.job import deliver_pending
 from responders.slack import SlackAlerter
 from responders.slack_actions import MAX_BODY, Interaction, answer, read_command, read_interactions, verify
 from scheduler.bootstrap import App
+from scheduler.metrics import JOBS, label
 from store.errors import DeliveryError, InputError, StoreError
 from store.sqlalchemy import SqlAlchemyUnitOfWork
 
@@ -24,11 +25,6 @@ log = logging.getLogger(__name__)
 STOP = object()
 #: A stage's lag is how long the oldest mention waiting for it has waited (since it was fetched).
 STAGES = (("analyze", "new"), ("match", "analyzed"), ("route", "matched"))
-
-
-def label(value: str) -> str:
-    """A Prometheus label value: backslash, quote and newline escaped (source and channel names are the operator's)."""
-    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
 
 class KulakWeb:
@@ -197,6 +193,7 @@ class KulakWeb:
             "# TYPE kulak_slack_actions_handled_total counter",
             f"kulak_slack_actions_handled_total {self.handled}",
         ]
+        lines += JOBS.render()
         return 200, "\n".join(lines) + "\n"
 
     # -- the worker ------------------------------------------------------------

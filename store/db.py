@@ -27,8 +27,12 @@ def make_engine(url: str) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30})
+        # The driver's own transaction handling is off so that every transaction starts with BEGIN IMMEDIATE: a
+        # transaction that reads and then writes (a stage's batch) would otherwise fail outright, not wait, when
+        # another connection (a crawl thread, a cron run) wrote in between.
+        engine = create_engine(url, connect_args={"timeout": 30, "isolation_level": None})
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     try:
         return create_engine(url, pool_pre_ping=True)
@@ -43,6 +47,10 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+
+
+def _sqlite_begin(conn: Any) -> None:
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def safe_url(engine: Engine) -> str:
@@ -60,11 +68,15 @@ def _alembic_config(engine: Engine) -> Any:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Bring the schema up to ``revision``; safe to call on every start."""
+    """Bring the schema up to ``revision``; safe to call on every start, by several workers starting at once (one
+    migrates, the others wait for it and then find nothing to do)."""
     from alembic import command
 
+    from store.locks import NamedLock
+
     try:
-        command.upgrade(_alembic_config(engine), revision)
+        with NamedLock(engine, "migrate", wait=300):
+            command.upgrade(_alembic_config(engine), revision)
     except SQLAlchemyError as exc:
         raise MigrationError(f"migration failed on {safe_url(engine)}: {exc}") from exc
 

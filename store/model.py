@@ -336,7 +336,7 @@ class CrawlState:
 
 @dataclass(frozen=True)
 class SourceRun:
-    """One crawl of one configured source (all its brands): what it fetched, kept and lost, and how it ended."""
+    """One crawl of one configured source for one brand: what it fetched, kept and lost, and how it ended."""
 
     source: str
     started_at: datetime
@@ -349,6 +349,7 @@ class SourceRun:
     duplicates: int = 0
     failed: int = 0
     parse_failures: int = 0
+    brand: str | None = None
     id: int | None = None
 
     @property

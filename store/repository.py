@@ -44,8 +44,13 @@ class MentionRepository(abc.ABC):
     def get(self, mention_id: int) -> Mention: ...
 
     @abc.abstractmethod
-    def with_status(self, status: MentionStatus, limit: int = 500, after_id: int = 0) -> list[Mention]:
-        """Mentions in ``status`` with an id above ``after_id``, oldest first."""
+    def with_status(
+        self, status: MentionStatus, limit: int = 500, after_id: int = 0, *, claim: bool = False
+    ) -> list[Mention]:
+        """Mentions in ``status`` with an id above ``after_id``, oldest first.
+
+        With ``claim`` the rows stay locked to this transaction and rows another worker holds are skipped
+        (``FOR UPDATE SKIP LOCKED`` on PostgreSQL), so workers sharing a database each take their own batch."""
 
     @abc.abstractmethod
     def set_status(self, mention_id: int, status: MentionStatus, error: str | None = None) -> None: ...
@@ -220,9 +225,17 @@ class DeliveryRepository(abc.ABC):
     def get(self, key: str) -> Delivery | None: ...
 
     @abc.abstractmethod
-    def claim(self, delivery_id: int) -> datetime | None:
-        """Mark a delivery as being sent; returns when an earlier attempt that may have reached the far side began
-        (a crash mid-send, a timeout), so the sender can look for that message before sending again."""
+    def claim_due(
+        self, limit: int, max_attempts: int, now: datetime, lease_until: datetime
+    ) -> list[tuple[Delivery, datetime | None]]:
+        """Take up to ``limit`` due PENDING deliveries for this worker until ``lease_until`` (no other worker takes
+        them before then: rows another worker is claiming are skipped). Each comes with when an earlier attempt
+        that may have reached the far side began (a crash mid-send, a timeout), so the sender can look for that
+        message before sending again."""
+
+    @abc.abstractmethod
+    def release(self, delivery_ids: Sequence[int]) -> None:
+        """Give claimed deliveries back at once (a worker stopping before it got to them)."""
 
     @abc.abstractmethod
     def mark_sent(self, delivery_id: int, external_ref: str) -> None: ...
@@ -293,8 +306,8 @@ class SourceRunRepository(abc.ABC):
     def record(self, run: SourceRun) -> None: ...
 
     @abc.abstractmethod
-    def recent(self, source: str, limit: int = 20) -> list[SourceRun]:
-        """The source's last ``limit`` runs, newest first."""
+    def recent(self, source: str, limit: int = 20, brand: str | None = None) -> list[SourceRun]:
+        """The source's last ``limit`` runs (of one brand, with ``brand``), newest first."""
 
     @abc.abstractmethod
     def last_success(self) -> dict[str, datetime]:
@@ -352,6 +365,40 @@ class PrivacyRepository(abc.ABC):
     def is_tombstoned(self, kind: str, hash_: str) -> bool: ...
 
 
+@dataclass(frozen=True)
+class Purged:
+    """One batch of a retention purge: how many rows went, and the lowest and highest id among them."""
+
+    count: int = 0
+    first_id: int | None = None
+    last_id: int | None = None
+
+
+class RetentionRepository(abc.ABC):
+    """KVKK retention: each method purges one batch of one kind of data older than ``cutoff``, ids above
+    ``after_id`` first, and returns what it purged; a second call over purged rows finds nothing."""
+
+    @abc.abstractmethod
+    def raw_payloads(self, cutoff: datetime, batch: int, after_id: int = 0) -> Purged:
+        """Empty the raw payload of mentions fetched before ``cutoff`` (ids of mentions)."""
+
+    @abc.abstractmethod
+    def mention_texts(self, cutoff: datetime, batch: int, after_id: int = 0) -> Purged:
+        """Empty the text, title, author, handle, URL, payload and masked text of mentions fetched before
+        ``cutoff`` and drop their fingerprints; mentions of a case not closed before ``cutoff`` keep theirs, and
+        status, labels and brands always stay (ids of mentions)."""
+
+    @abc.abstractmethod
+    def closed_cases(self, cutoff: datetime, batch: int, after_id: int = 0) -> Purged:
+        """Delete cases closed before ``cutoff`` with their timeline, case mentions and outbox rows; the
+        mentions stay (ids of cases)."""
+
+    @abc.abstractmethod
+    def deliveries(self, cutoff: datetime, batch: int, after_id: int = 0) -> Purged:
+        """Delete sent or failed outbox rows queued before ``cutoff`` that have no case, or a case closed before
+        ``cutoff``, and that no waiting row is sent against (ids of outbox rows)."""
+
+
 class AuditLog(abc.ABC):
     @abc.abstractmethod
     def record(self, actor: str, action: str, subject: str = "", **detail: Any) -> None: ...
@@ -377,6 +424,7 @@ class UnitOfWork(abc.ABC):
     brands: BrandRepository
     sources: SourceRepository
     privacy: PrivacyRepository
+    retention: RetentionRepository
     audit: AuditLog
 
     def __enter__(self) -> UnitOfWork:
@@ -398,19 +446,26 @@ MentionHandler = Callable[[UnitOfWork, Mention, Counter[str]], None]
 
 
 def drain(
-    uow: UnitOfWork, status: MentionStatus, handle: MentionHandler, *, batch: int = 200, limit: int | None = None
+    uow: UnitOfWork,
+    status: MentionStatus,
+    handle: MentionHandler,
+    *,
+    batch: int = 50,
+    limit: int | None = None,
+    stop: Callable[[], bool] = lambda: False,
 ) -> Counter[str]:
     """Hand every mention waiting in ``status`` to ``handle``, one transaction a batch, until none is left.
 
     ``handle`` moves each mention on (to the next status or FAILED) and counts what it did. The pass walks ids
-    upwards, so a mention a faulty handler leaves where it was is not handed over again in the same pass.
+    upwards, so a mention a faulty handler leaves where it was is not handed over again in the same pass. Each
+    batch is claimed (workers sharing a database take different batches); ``stop`` is asked between batches.
     """
     counts: Counter[str] = Counter()
     last_id, handed = 0, 0
-    while limit is None or handed < limit:
+    while (limit is None or handed < limit) and not stop():
         size = batch if limit is None else min(batch, limit - handed)
         with uow:
-            mentions = uow.mentions.with_status(status, limit=size, after_id=last_id)
+            mentions = uow.mentions.with_status(status, limit=size, after_id=last_id, claim=True)
             if not mentions:
                 break
             for mention in mentions:

@@ -103,13 +103,17 @@ class SqlAlchemyMentionRepository(repo.MentionRepository):
             raise StoreError(f"no mention with id {mention_id}")
         return to_mention(row)
 
-    def with_status(self, status: MentionStatus, limit: int = 500, after_id: int = 0) -> list[Mention]:
+    def with_status(
+        self, status: MentionStatus, limit: int = 500, after_id: int = 0, *, claim: bool = False
+    ) -> list[Mention]:
         stmt = (
             select(MentionRow)
             .where(MentionRow.status == status.value, MentionRow.id > after_id)
             .order_by(MentionRow.id)
             .limit(limit)
         )
+        if claim:  # SQLite has no row locks (and one writer at a time): the clause is left out there
+            stmt = stmt.with_for_update(skip_locked=True)
         return [to_mention(r) for r in self.session.scalars(stmt)]
 
     def set_status(self, mention_id: int, status: MentionStatus, error: str | None = None) -> None:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from store import repository as repo
 from store.errors import StoreError
+from store.locks import gone, worker_id
 from store.model import Delivery, DeliveryStatus, Feedback
 from store.sql_base import insert_ignoring
 from store.tables import DeliveryRow, FeedbackRow, utcnow
@@ -80,12 +82,57 @@ class SqlAlchemyDeliveryRepository(repo.DeliveryRepository):
             raise StoreError(f"no delivery with id {delivery_id}")
         return row
 
-    def claim(self, delivery_id: int) -> datetime | None:
-        row = self._row(delivery_id)
-        earlier = row.claimed_at
-        if earlier is None:  # keep the first attempt's time: a check for an earlier send looks from there
-            row.claimed_at = utcnow()
-        return earlier
+    def claim_due(
+        self, limit: int, max_attempts: int, now: datetime, lease_until: datetime
+    ) -> list[tuple[Delivery, datetime | None]]:
+        stmt = (
+            select(DeliveryRow)
+            .where(
+                DeliveryRow.status == DeliveryStatus.PENDING.value,
+                DeliveryRow.attempts < max_attempts,
+                or_(DeliveryRow.next_attempt_at.is_(None), DeliveryRow.next_attempt_at <= now),
+            )
+            .order_by(DeliveryRow.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)  # PostgreSQL; SQLite callers take the deliver lock instead
+        )
+        self._recover_leases(now)
+        claimed = []
+        for row in self.session.scalars(stmt):
+            earlier = row.claimed_at
+            claimed.append((_to_delivery(row), earlier))
+            # keep the first attempt's time: a check for an earlier send looks from there
+            row.claimed_at = earlier or now
+            row.next_attempt_at = lease_until
+            row.claimed_by = worker_id()
+        return claimed
+
+    def _recover_leases(self, now: datetime) -> None:
+        """Free the leases of this machine's workers that died holding them (a killed run), without waiting for
+        them to run out."""
+        me = worker_id()
+        host = me.rpartition(":")[0]
+        stmt = (
+            select(DeliveryRow)
+            .where(
+                DeliveryRow.status == DeliveryStatus.PENDING.value,
+                DeliveryRow.claimed_by.like(f"{host}:%"),
+                DeliveryRow.claimed_by != me,
+                DeliveryRow.next_attempt_at > now,
+            )
+            .with_for_update(skip_locked=True)
+        )
+        for row in self.session.scalars(stmt):
+            if row.claimed_by is not None and gone(row.claimed_by):
+                row.next_attempt_at, row.claimed_by = None, None
+
+    def release(self, delivery_ids: Sequence[int]) -> None:
+        if delivery_ids:
+            self.session.execute(
+                update(DeliveryRow)
+                .where(DeliveryRow.id.in_(list(delivery_ids)), DeliveryRow.status == DeliveryStatus.PENDING.value)
+                .values(next_attempt_at=None, claimed_by=None)
+            )
 
     def mark_sent(self, delivery_id: int, external_ref: str) -> None:
         row = self._row(delivery_id)
@@ -93,7 +140,7 @@ class SqlAlchemyDeliveryRepository(repo.DeliveryRepository):
         row.external_ref = external_ref
         row.sent_at = utcnow()
         row.last_error = None
-        row.claimed_at = None
+        row.claimed_at = row.claimed_by = None
         row.attempts += 1
 
     def mark_failed(
@@ -103,13 +150,14 @@ class SqlAlchemyDeliveryRepository(repo.DeliveryRepository):
         row.attempts += 1
         row.last_error = error[:2000]
         # claimed_at stays: a timeout or a dropped connection may have come after the far side took the message
-        row.next_attempt_at = retry_at
+        row.next_attempt_at, row.claimed_by = retry_at, None
         if final or row.attempts >= max_attempts:
             row.status = DeliveryStatus.FAILED.value
         return _to_delivery(row)
 
     def wait(self, delivery_id: int, until: datetime) -> None:
-        self._row(delivery_id).next_attempt_at = until
+        row = self._row(delivery_id)
+        row.next_attempt_at, row.claimed_by = until, None
 
     def alerts_of(self, ticket_id: int) -> list[Delivery]:
         stmt = (

@@ -23,6 +23,7 @@ from store.sql_customers import (
 from store.sql_mentions import SqlAlchemyAnalysisRepository, SqlAlchemyCrawlStateRepository, SqlAlchemyMentionRepository
 from store.sql_outbox import SqlAlchemyDeliveryRepository, SqlAlchemyFeedbackRepository
 from store.sql_privacy import SqlAlchemyPrivacyRepository
+from store.sql_retention import SqlAlchemyRetentionRepository
 from store.tables import (
     AuditRow,
     BrandRow,
@@ -69,10 +70,11 @@ class SqlAlchemySourceRunRepository(repo.SourceRunRepository):
         values = {k: v for k, v in asdict(run).items() if k != "id"}
         self.session.add(SourceRunRow(**values))
 
-    def recent(self, source: str, limit: int = 20) -> list[SourceRun]:
+    def recent(self, source: str, limit: int = 20, brand: str | None = None) -> list[SourceRun]:
+        wanted = [SourceRunRow.source == source] + ([SourceRunRow.brand == brand] if brand is not None else [])
         rows = self.session.scalars(
             select(SourceRunRow)
-            .where(SourceRunRow.source == source)
+            .where(*wanted)
             .order_by(SourceRunRow.started_at.desc(), SourceRunRow.id.desc())
             .limit(limit)
         )
@@ -136,6 +138,7 @@ class SqlAlchemyUnitOfWork(repo.UnitOfWork):
         self.brands = SqlAlchemyBrandRepository(s)
         self.sources = SqlAlchemySourceRepository(s)
         self.privacy = SqlAlchemyPrivacyRepository(s)
+        self.retention = SqlAlchemyRetentionRepository(s)
         self.audit = SqlAlchemyAuditLog(s)
         return self
 

@@ -274,6 +274,8 @@ class DeliveryRow(Base):
     group_key: Mapped[str | None] = mapped_column(String(300))
     next_attempt_at: Mapped[datetime | None]  # retries wait (backoff, Retry-After) until then
     claimed_at: Mapped[datetime | None]  # being sent since then: a crash leaves it set, so a resend checks first
+    # "host:pid" of the worker whose lease (next_attempt_at) it is under; None when no worker holds it
+    claimed_by: Mapped[str | None] = mapped_column(String(300))
 
 
 class FeedbackRow(Base):
@@ -302,9 +304,13 @@ class AuditRow(Base):
 
 class SourceRunRow(Base):
     __tablename__ = "source_runs"
-    __table_args__ = (Index("ix_source_runs_source_started", "source", "started_at"),)
+    __table_args__ = (
+        Index("ix_source_runs_source_started", "source", "started_at"),
+        Index("ix_source_runs_source_brand_started", "source", "brand", "started_at"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     source: Mapped[str] = mapped_column(String(100))
+    brand: Mapped[str | None] = mapped_column(String(200))  # None: a run of every brand at once (before 0006)
     started_at: Mapped[datetime]
     finished_at: Mapped[datetime]
     ok: Mapped[bool]

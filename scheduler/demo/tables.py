@@ -45,19 +45,20 @@ def print_sources(console: Console, names: Sequence[str], first: CrawlReport, se
     for column in ("requests", "fetched", "new", "new (2nd run)"):
         table.add_column(column, justify="right")
     table.add_column("status")
-    runs = {run.source: run for run in first.runs}
     totals = [0, 0, 0, 0]
     for name in names:
-        run = runs.get(name)
-        if run is None:
+        runs = [run for run in first.runs if run.source == name]  # one per brand the source watches
+        if not runs:
             table.add_row(name, "-", "-", "-", "-", "off (see the log above)")
             continue
         # New is counted from what the store added: a source's own "new" statistic means something else.
-        row = [run.requests, run.fetched, _by_source(first.added, name), _by_source(second.added, name)]
+        requests, fetched = sum(r.requests for r in runs), sum(r.fetched for r in runs)
+        row = [requests, fetched, _by_source(first.added, name), _by_source(second.added, name)]
         totals = [t + n for t, n in zip(totals, row, strict=True)]
-        status = "ok" if run.ok else f"failed: {run.error or ''}"[:60]
-        if run.parse_failures:
-            status += f", {run.parse_failures} parse failure(s)"
+        errors = [f"{r.brand}: {r.error}" for r in runs if not r.ok]
+        status = "ok" if not errors else f"failed: {'; '.join(errors)}"[:60]
+        if parse_failures := sum(r.parse_failures for r in runs):
+            status += f", {parse_failures} parse failure(s)"
         table.add_row(name, *map(str, row), status.replace("[", "\\["))
     table.add_section()
     table.add_row("all", *map(str, totals), "")

@@ -117,7 +117,8 @@ def test_every_sample_source_lands_in_the_database_and_in_the_table(slack_run: t
         assert requests >= 1 and fetched >= new, source
         assert cells(run.stdout, source)[-1] == "ok", source
     assert numbers(run.stdout, "all")[2] == sum(expected.values())
-    assert numbers(run.stdout, "sources crawled") == [len(expected), len(expected)]
+    first, second = numbers(run.stdout, "crawls")  # one per source and brand it watches, both runs
+    assert first == second >= len(expected)
 
 
 def test_the_second_run_stores_and_sends_nothing(slack_run: tuple[Path, Run]) -> None:

@@ -118,7 +118,7 @@ def test_complaints_flow_from_sikayetvar_to_slack_once(
     assert second.returncode == 0, second.stderr
     again = json.loads(second.stdout.strip().splitlines()[-1])
     assert again["mentions_new"] == 0 and again["tickets_opened"] == 0 and again["alerts_sent"] == 0
-    assert again["sources_crawled"] == 1
+    assert again["crawls"] == 3  # one per brand
     assert len(slack.posted()) == len(posted)
     pages = [r.path for r in site.received()[pages_before:] if r.path != "/robots.txt"]
     assert [p for p in pages if p.count("/") == 2] == []  # incremental: nothing already stored is fetched again
@@ -127,7 +127,7 @@ def test_complaints_flow_from_sikayetvar_to_slack_once(
     pages_before = len(site.received())
     third = kulak(config, "run", "--once")  # cron again within the interval: the source is not due
     summary = json.loads(third.stdout.strip().splitlines()[-1])
-    assert third.returncode == 0 and summary["sources_not_due"] == 1 and summary["sources_crawled"] == 0
+    assert third.returncode == 0 and summary["crawls_not_due"] == 3 and summary["crawls"] == 0
     assert site.received()[pages_before:] == []
 
 

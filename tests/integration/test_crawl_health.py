@@ -78,18 +78,21 @@ def test_one_brand_failing_fails_the_run_but_not_the_other_brand(engine: Engine)
     report = crawl_all(uow, [src], [KUZEY, MAVI], clock=lambda: T0)
     assert report.added["scripted:Mavi Kargo"] == 2 and "scripted:Kuzey Telekom" in report.failed
     with uow:
-        (run,) = uow.source_runs.recent("scripted")
-    assert not run.ok and "Kuzey Telekom: SourceBlocked: HTTP 403" in (run.error or "")
+        mavi, kuzey = uow.source_runs.recent("scripted")  # one run per brand, newest first
+        assert uow.source_runs.recent("scripted", brand="Mavi Kargo") == [mavi]
+    assert (kuzey.brand, kuzey.ok, kuzey.error) == ("Kuzey Telekom", False, "SourceBlocked: HTTP 403")
+    assert (mavi.brand, mavi.ok, mavi.new) == ("Mavi Kargo", True, 2)
 
 
 def test_a_source_is_due_when_its_interval_is_up(engine: Engine) -> None:
     uow, src = SqlAlchemyUnitOfWork(engine), source(interval=600.0)
-    assert is_due(uow, src, T0)
+    assert is_due(uow, src, KUZEY, T0)
     crawl_all(uow, [src], [KUZEY], clock=lambda: T0)
-    assert not is_due(uow, src, T0 + timedelta(minutes=5))
-    assert is_due(uow, src, T0 + timedelta(minutes=9, seconds=30))  # a tenth early (at most 60 s) is on time
-    report = crawl_all(uow, [src], [KUZEY], only_due=True, clock=lambda: T0 + timedelta(minutes=5))
-    assert report.not_due == ["scripted"] and not report.runs
+    assert not is_due(uow, src, KUZEY, T0 + timedelta(minutes=5))
+    assert is_due(uow, src, KUZEY, T0 + timedelta(minutes=9, seconds=30))  # a tenth early (at most 60 s) is on time
+    assert is_due(uow, src, MAVI, T0 + timedelta(minutes=5))  # each brand has its own clock
+    report = crawl_all(uow, [src], [KUZEY, MAVI], only_due=True, clock=lambda: T0 + timedelta(minutes=5))
+    assert report.not_due == ["scripted:Kuzey Telekom"] and [r.brand for r in report.runs] == ["Mavi Kargo"]
 
 
 def test_failing_n_runs_in_a_row_is_a_problem_that_began_with_the_first_failure(engine: Engine) -> None:
@@ -105,6 +108,18 @@ def test_failing_n_runs_in_a_row_is_a_problem_that_began_with_the_first_failure(
     src.script = [1]  # recovered
     crawl_all(uow, [src], [KUZEY], clock=lambda: at(60)[0])
     assert check_source(uow, src.config, at(60)[0]) is None
+
+
+def test_one_brand_failing_every_time_is_a_problem_while_another_brand_is_well(engine: Engine) -> None:
+    uow, src = SqlAlchemyUnitOfWork(engine), source(max_failures=3)
+    src.script = [SourceBlocked("HTTP 403"), 1] * 3  # Kuzey fails, Mavi succeeds, in turn
+    for when in at(0, 15):
+        crawl_all(uow, [src], [KUZEY, MAVI], clock=lambda when=when: when)
+        assert check_source(uow, src.config, when) is None
+    crawl_all(uow, [src], [KUZEY, MAVI], clock=lambda: at(30)[0])
+    problem = check_source(uow, src.config, at(30)[0])
+    assert problem is not None and problem.since == T0
+    assert "failed its last 3 runs for Kuzey Telekom" in problem.message
 
 
 def test_no_new_mention_for_longer_than_the_window_is_silence(engine: Engine) -> None:

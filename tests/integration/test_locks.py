@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
 from sqlalchemy import Engine
 
 from store.errors import LockHeld
-from store.locks import RunLock
+from store.locks import NamedLock, RunLock
 
 HOLD = """
 import sys, time
@@ -51,3 +52,42 @@ def test_a_killed_holder_leaves_no_stale_lock(engine: Engine, database_url: str)
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.1)
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_taking_over_the_lock_of_a_killed_holder_is_logged(
+    engine: Engine, database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    holder = subprocess.Popen([sys.executable, "-c", HOLD, database_url], stdout=subprocess.PIPE, text=True)
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+    holder.kill()
+    holder.wait()
+    with caplog.at_level("WARNING", logger="store.locks"), RunLock(engine):
+        pass
+    assert f"pid {holder.pid}" in caplog.text and "taken over" in caplog.text
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="store.locks"), RunLock(engine):  # let go properly last time: no news
+        pass
+    assert not caplog.text
+
+
+def test_named_locks_are_apart_from_each_other_and_from_threads_of_one_process(engine: Engine) -> None:
+    crawl_a, crawl_b = NamedLock(engine, "crawl:x:Mavi Kargo"), NamedLock(engine, "crawl:x:Kuzey Telekom")
+    with crawl_a, crawl_b:  # different names do not block each other
+        with pytest.raises(LockHeld):
+            NamedLock(engine, "crawl:x:Mavi Kargo").acquire()  # the same name does, even in this very process
+        with RunLock(engine):
+            pass
+
+
+def test_a_waiting_lock_gets_it_once_the_holder_lets_go(engine: Engine) -> None:
+    first = NamedLock(engine, "stage:deliver")
+    first.acquire()
+    timer = threading.Timer(0.3, first.release)
+    timer.start()
+    started = time.monotonic()
+    with NamedLock(engine, "stage:deliver", wait=10):
+        assert time.monotonic() - started >= 0.25
+    timer.join()
+    with pytest.raises(LockHeld), NamedLock(engine, "stage:deliver", wait=0.1), NamedLock(engine, "stage:deliver"):
+        pass
