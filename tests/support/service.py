@@ -24,11 +24,11 @@ TAG = "KuzeyTelekom"
 PROBLEMS = (
     "faturama habersiz ek paket yansıttı, iade istiyorum",
     "fiber bağlantım üç gündür kopuyor, arıza kaydım kapatılmış",
-    "modem değişimi için randevu verildi ama teknisyen gelmedi",
+    "modem değişimi için randevu verildi ama teknisyen gelmedi, berbat bir hizmet",
     "numara taşıma işlemim bir haftadır tamamlanmadı",
     "mobil internet paketim bitmeden hızım düşürüldü",
     "taahhüt cezası yanlış hesaplanmış, müşteri hizmetleri çözmedi",
-    "yurt dışında roaming açık olduğu halde hat çalışmadı",
+    "yurt dışında roaming açık olduğu halde hat çalışmadı, çok kötü bir deneyim",
     "iptal talebime rağmen bu ay yine fatura kesildi",
     "mağazada aldığım telefonun kutusundan şarj aleti çıkmadı",
     "çağrı merkezine ulaşmak için kırk dakika bekledim",
@@ -39,9 +39,6 @@ PROBLEMS = (
     "otomatik ödeme talimatım iki kez çekim yaptı",
     "televizyon yayınında maç sırasında görüntü donuyor",
     "kurumsal hattımın faturası şahsi adresime gönderilmiş",
-    "sms paketim varken mesaj başına ücret alınmış",
-    "yeni açılan mahallemizde hiç çekim gücü yok",
-    "bayi kimlik fotokopimi izinsiz başka hat için kullanmış",
     "hediye edilen internet paketi hesabıma tanımlanmadı",
     "arıza için gelen teknisyen kabloyu yarım bıraktı",
     "cihaz kampanyasındaki taksit tutarı söylenenden yüksek",
@@ -102,7 +99,7 @@ class Publisher:
         for _ in range(n):
             number = next(self._ids)
             problem = PROBLEMS[number % len(PROBLEMS)]
-            text = f"Kuzey Telekom {problem} #{TAG} (şikayet {number % 100_000})"
+            text = f"Kuzey Telekom {problem}, çözüm bekliyorum #{TAG} (no {number % 100_000})"
             post = status(number, text, datetime.now(UTC), acct=f"musteri{number % 100_000}", display_name="Müşteri")
             self.instance.post(TAG, post)
             self.published[str(number)] = time.time()
