@@ -129,7 +129,7 @@ class Runner:
             self._busy[job_id] += 1
         try:
             with log_context(job=job_id, source=source, brand=brand):
-                outcome = self._run(job_id, kind, rest, only_due)
+                outcome = self._run(job_id, kind, rest, only_due, (source or "", brand or ""))
                 outcome.seconds = time.monotonic() - started
                 self._record(name, outcome)
         finally:
@@ -153,11 +153,10 @@ class Runner:
                 extra={"outcome": outcome.status, "counts": dict(outcome.counts), "seconds": round(outcome.seconds, 3)},
             )
 
-    def _run(self, job_id: str, kind: str, rest: str, only_due: bool) -> Outcome:
+    def _run(self, job_id: str, kind: str, rest: str, only_due: bool, pair: tuple[str, str]) -> Outcome:
         try:
             if kind == "crawl":
-                source, _, brand = rest.partition(":")
-                return Outcome(job_id, *self._crawl(source, brand, only_due))
+                return Outcome(job_id, *self._crawl(*pair, only_due))
             if kind == "stage" and rest in STAGES:
                 return Outcome(job_id, *self._stage(rest, only_due))
             log.warning("job %s is not known to this configuration; skipped", job_id)

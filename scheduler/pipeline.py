@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from crawlers.job import CrawlReport
 from scheduler.bootstrap import App
-from scheduler.jobs import STAGES, Outcome, Runner, crawl_id, plan
+from scheduler.jobs import STAGES, Outcome, Runner, plan
 
 log = logging.getLogger(__name__)
 
@@ -89,12 +89,9 @@ def run_once(app: App, *, force: bool = False) -> RunReport:
 
 
 def _note(report: RunReport, outcome: Outcome, job: str) -> None:
-    if outcome.status == "failed" and not job.startswith("crawl:"):  # a failed crawl is in report.crawl.failed
-        report.failed_jobs.append(job)
-    elif outcome.status == "skipped" and not outcome.counts["not_due"]:
-        report.skipped_jobs.append(job)
-    elif outcome.counts["not_due"]:
+    if outcome.counts["not_due"]:
         report.crawl.not_due.append(job.removeprefix("crawl:"))
-
-
-__all__ = ["RunReport", "crawl_id", "run_once"]
+    elif outcome.status == "failed" and not job.startswith("crawl:"):  # a failed crawl is in report.crawl.failed
+        report.failed_jobs.append(job)
+    elif outcome.status == "skipped":
+        report.skipped_jobs.append(job)

@@ -74,7 +74,7 @@ base_url = "{slack}/api/"
 
 [alerts]
 budget = 100000
-burst_window = "1s"
+burst_window = "0s"  # every case its own alert: each post is timed by its alert
 
 [schedule]
 stage_interval = "{stages}"
