@@ -12,7 +12,14 @@ from pathlib import Path
 from typing import Any, Union, get_args, get_origin, get_type_hints
 
 from config.checks import check_routes, check_service_levels
-from config.settings import CUSTOMER_FIELDS, Settings, parse_duration
+from config.settings import (
+    CUSTOMER_FIELDS,
+    LANGUAGES,
+    SEND_TIME_KEYS,
+    Settings,
+    check_send_time,
+    parse_duration,
+)
 from store.errors import ConfigError
 
 ENV_PREFIX = "KULAK_"
@@ -208,6 +215,7 @@ def _check(settings: Settings, source: str) -> None:
     check_routes(settings, source)
     check_service_levels(settings, source)
     _check_schedule(settings, source)
+    _check_digests(settings, source)
     if settings.log.level.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
         raise ConfigError("expected DEBUG, INFO, WARNING or ERROR", source=source, key="log.level")
     if settings.log.format.lower() not in {"text", "json"}:
@@ -236,6 +244,41 @@ def _check_schedule(settings: Settings, source: str) -> None:
         )
     if schedule.threads < 1:
         raise ConfigError("expected at least 1", source=source, key="schedule.threads")
+
+
+def _check_digests(settings: Settings, source: str) -> None:
+    digests, crisis = settings.digests, settings.crisis
+    if digests.language not in LANGUAGES:
+        raise ConfigError(f"expected one of {', '.join(LANGUAGES)}", source=source, key="digests.language")
+    for kind, key in SEND_TIME_KEYS.items():
+        try:
+            check_send_time(kind, getattr(digests, key))
+        except ValueError as exc:
+            raise ConfigError(str(exc), source=source, key=f"digests.{key}") from None
+    names = {b.name for b in settings.brands}
+    for index, brand in enumerate(digests.brands):
+        if brand not in names:
+            raise ConfigError(f"no [[brands]] table is named {brand!r}", source=source, key=f"digests.brands[{index}]")
+    for index, address in enumerate(digests.email_to):
+        if not re.fullmatch(r"[^@\s<>,]+@[^@\s<>,]+", address):
+            shown = address[:80]
+            raise ConfigError(f"not an e-mail address: {shown!r}", source=source, key=f"digests.email_to[{index}]")
+    if digests.top < 1:
+        raise ConfigError("expected at least 1", source=source, key="digests.top")
+    if not 0 < settings.smtp.port < 65536:
+        raise ConfigError("expected a port from 1 to 65535", source=source, key="smtp.port")
+    for name in ("interval", "window", "calm_for"):
+        try:
+            if parse_duration(getattr(crisis, name)) <= 0:
+                raise ValueError("expected a duration above zero")
+        except ValueError as exc:
+            raise ConfigError(str(exc), source=source, key=f"crisis.{name}") from None
+    if crisis.baseline_weeks < 1:
+        raise ConfigError("expected at least 1 week", source=source, key="crisis.baseline_weeks")
+    if crisis.min_mentions < 1:
+        raise ConfigError("expected at least 1", source=source, key="crisis.min_mentions")
+    if not 0.0 < crisis.significance < 0.5:
+        raise ConfigError("expected a probability above 0 and below 0.5", source=source, key="crisis.significance")
 
 
 def _check_customers(settings: Settings, source: str) -> None:

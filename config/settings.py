@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, get_args, get_origin, get_type_hints
@@ -347,6 +348,88 @@ class ScheduleSettings:
     )
 
 
+LANGUAGES = ("tr", "en")
+_CLOCK = r"([01]\d|2[0-3]):([0-5]\d)"
+#: How each digest's send time is written: "08:30", "mon 08:30", "1 08:30" (day of month), "01-02 08:30".
+SEND_TIME_FORMS = {
+    "day": re.compile(_CLOCK),
+    "week": re.compile(rf"(mon|tue|wed|thu|fri|sat|sun) {_CLOCK}"),
+    "month": re.compile(rf"([1-9]|1\d|2[0-8]) {_CLOCK}"),
+    "year": re.compile(rf"(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01]) {_CLOCK}"),
+}
+SEND_TIME_EXAMPLES = {"day": "08:30", "week": "mon 08:30", "month": "1 08:30", "year": "01-02 08:30"}
+SEND_TIME_KEYS = {"day": "daily_at", "week": "weekly_at", "month": "monthly_at", "year": "yearly_at"}
+
+
+def check_send_time(kind: str, spec: str) -> None:
+    """ValueError naming the expected form when ``spec`` is not a send time of a ``kind`` digest ("" is off)."""
+    if spec and not SEND_TIME_FORMS[kind].fullmatch(spec.strip().lower()):
+        raise ValueError(f'expected a time like "{SEND_TIME_EXAMPLES[kind]}" or "" for off, got {spec[:30]!r}')
+
+
+@dataclass(frozen=True)
+class DigestSettings:
+    language: str = doc('Language of digests and crisis alerts: "tr" or "en".', default="tr")
+    brands: tuple[str, ...] = doc(
+        "Brands that get a digest (from [[brands]]); empty means every non-competitor.", factory=tuple
+    )
+    channel: str = doc(
+        'Managers\' Slack channel: digests and crisis alerts go there ("" = no Slack digest).', default="#care-managers"
+    )
+    email_to: tuple[str, ...] = doc("Addresses that get each digest by e-mail (needs [smtp] host).", factory=tuple)
+    out_dir: str | None = doc(
+        "Directory the HTML report of each digest is written to (relative to the config file); unset writes none."
+    )
+    daily_at: str = doc(
+        'When the daily digest of the day before is made (HH:MM, sla.timezone; "" = off).', default="08:30"
+    )
+    weekly_at: str = doc(
+        'When the weekly digest of last Monday-Sunday is made ("mon 08:30"; "" = off).', default="mon 08:45"
+    )
+    monthly_at: str = doc(
+        'When the monthly digest of last month is made (day of month and time, "1 09:00"; "" = off).', default="1 09:00"
+    )
+    yearly_at: str = doc(
+        'When the yearly digest of last year is made (month-day and time, "01-02 09:30"; "" = off).', default=""
+    )
+    top: int = doc("Rows in each top list (topics, rising topics, urgent cases, agents).", default=5)
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    host: str = doc('SMTP server digests are e-mailed through ("" = no e-mail).', default="")
+    port: int = doc("Its port: 587 for STARTTLS, 465 for TLS from the start, 25 for neither.", default=587)
+    starttls: bool = doc(
+        "Upgrade the connection with STARTTLS before logging in (refuses to send without it).", default=True
+    )
+    ssl: bool = doc("TLS from the first byte (port 465) instead of STARTTLS.", default=False)
+    username: str = doc('Login name ("" = no login).', default="")
+    password: str | None = doc("Password of that login.", secret_env="KULAK_SMTP_PASSWORD")
+    sender: str = doc("From address of digest e-mails.", default="kulak@localhost")
+    ca_file: str | None = doc(
+        "CA certificates to trust for the server (relative to the config file); system ones otherwise."
+    )
+    timeout: float = doc("Seconds before the server is given up for this try.", default=30.0)
+
+
+@dataclass(frozen=True)
+class CrisisSettings:
+    enabled: bool = doc("Look for spikes and alert the managers' channel.", default=True)
+    channel: str = doc('Slack channel of crisis alerts ("" = digests.channel).', default="")
+    interval: str = doc("How often `kulak serve` looks for spikes.", default="5m")
+    window: str = doc("The stretch of time that is compared with the baseline, e.g. the last hour.", default="1h")
+    baseline_weeks: int = doc(
+        "The same window of the same weekday in this many earlier weeks makes the baseline.", default=4
+    )
+    min_mentions: int = doc("A window with fewer mentions (or negatives) than this is never a crisis.", default=10)
+    significance: float = doc(
+        "How unlikely the window must be under the baseline (Poisson for volume, binomial for the negative share).",
+        default=0.001,
+    )
+    calm_for: str = doc("An incident closes once its figures stay within normal this long.", default="2h")
+    examples: int = doc("Example mentions shown in a crisis alert.", default=3)
+
+
 KEEP_FOREVER = "off"
 
 
@@ -427,6 +510,9 @@ class Settings:
     schedule: ScheduleSettings = doc("The built-in scheduler.", factory=ScheduleSettings)
     retention: RetentionSettings = doc("How long each kind of data is kept (KVKK).", factory=RetentionSettings)
     log: LogSettings = doc("Logging.", factory=LogSettings)
+    digests: DigestSettings = doc("Reputation digests for managers.", factory=DigestSettings)
+    smtp: SmtpSettings = doc("E-mail for digests.", factory=SmtpSettings)
+    crisis: CrisisSettings = doc("Crisis alerts: spikes against a baseline.", factory=CrisisSettings)
     path: str | None = field(default=None, metadata={"doc": "", "internal": True})
     # The environment the settings were read from: where components look up the secrets their options name.
     environ: Mapping[str, str] | None = field(default=None, metadata={"doc": "", "internal": True}, repr=False)

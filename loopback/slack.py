@@ -15,6 +15,7 @@ from loopback.server import DROP, LoopbackServer, Recorded, Reply
 MAX_TEXT = 40_000
 MAX_BLOCKS = 50
 LIMITS = {"header": 150, "section": 3000, "field": 2000, "button": 75, "value": 2000, "id": 255, "url": 3000}
+UPLOAD_PATH = "/upload/v1/"
 BLOCK_TYPES = {"header", "section", "context", "actions", "divider", "image", "rich_text", "input", "file", "markdown"}
 Args = dict[str, Any]
 
@@ -33,9 +34,24 @@ class SlackMessage:
     args: Mapping[str, Any] = field(default_factory=dict)  # everything the call sent, token excepted
 
 
+@dataclass(frozen=True)
+class SlackFile:
+    """A file uploaded the way files_upload_v2 does it (get an upload URL, POST the bytes, complete the upload)."""
+
+    file_id: str
+    filename: str
+    title: str
+    content: bytes
+    channel: str  # the channel id it was shared in
+    thread_ts: str | None
+    initial_comment: str | None
+
+
 class SlackServer(LoopbackServer):
     """Answer ``auth.test``, ``chat.postMessage``, ``chat.update``, ``chat.postEphemeral``, ``conversations.info``,
-    ``conversations.list``, ``conversations.history`` and ``conversations.replies`` (with message metadata).
+    ``conversations.list``, ``conversations.history`` and ``conversations.replies`` (with message metadata), and
+    uploads: ``files.getUploadURLExternal`` (an upload URL on this server), the POST of the bytes to it, and
+    ``files.completeUploadExternal`` (shares them in a channel or thread; see ``files``).
 
     ``channels`` maps names to ids (addressable as ``#name``, ``name`` or id); the bot is in all of them except
     ``not_joined``. Errors are HTTP 200 ``{"ok": false, "error": ...}`` as Slack sends them; ``rate_limit_next``
@@ -60,6 +76,8 @@ class SlackServer(LoopbackServer):
         self.channels = dict(channels if channels is not None else {"care-alerts": "C0CARE01"})
         self.not_joined = {self.channels.get(c.lstrip("#"), c) for c in not_joined}
         self.messages: list[SlackMessage] = []
+        self.files: list[SlackFile] = []  # uploads completed, in order
+        self._pending: dict[str, dict[str, Any]] = {}  # file id -> what getUploadURLExternal and the POST gave
         self._state = threading.Lock()
         self._first_ts = int(time.time()) if first_ts is None else first_ts  # ts are times, as on Slack
         self._seq = 0
@@ -73,6 +91,8 @@ class SlackServer(LoopbackServer):
             "conversations.list": self._conversations_list,
             "conversations.history": self._conversations_history,
             "conversations.replies": self._conversations_replies,
+            "files.getUploadURLExternal": self._upload_url,
+            "files.completeUploadExternal": self._complete_upload,
         }
         self._drop_after: int = 0
         self.answer_delay = 0.0  # seconds each call waits after doing its work, before answering (a slow Slack)
@@ -120,6 +140,8 @@ class SlackServer(LoopbackServer):
 
     # -- the API -------------------------------------------------------------
     def handle(self, request: Recorded) -> Reply:
+        if request.path.startswith(UPLOAD_PATH):
+            return self._receive_upload(request)
         if not request.path.startswith("/api/"):
             return Reply.json({"ok": False, "error": "unknown_method"}, 404)
         with self._state:
@@ -262,6 +284,63 @@ class SlackServer(LoopbackServer):
         if thread_ts:
             message["thread_ts"] = thread_ts
         return _ok(channel=channel, ts=ts, text=text, message=message)
+
+    def _upload_url(self, args: Args) -> Reply:
+        filename = str(args.get("filename") or "")
+        try:
+            length = int(args.get("length") or 0)
+        except ValueError:
+            length = 0
+        if not filename or length <= 0:
+            return _error("invalid_arguments")
+        with self._state:
+            self._seq += 1
+            file_id = f"F{self._seq:08d}"
+            self._pending[file_id] = {"filename": filename, "length": length, "content": None}
+        return _ok(upload_url=f"{self.url}{UPLOAD_PATH}{file_id}", file_id=file_id)
+
+    def _receive_upload(self, request: Recorded) -> Reply:
+        """The POST of a file's bytes to its upload URL (no token: the URL itself is the permission, as on Slack)."""
+        file_id = request.path[len(UPLOAD_PATH) :]
+        with self._state:
+            pending = self._pending.get(file_id)
+            if request.method != "POST" or pending is None or pending["content"] is not None:
+                return Reply(404, b"not found")
+            pending["content"] = request.body
+        return Reply(200, f"OK - {len(request.body)}".encode(), {"Content-Type": "text/plain"})
+
+    def _complete_upload(self, args: Args) -> Reply:
+        try:
+            listed = json.loads(str(args.get("files") or "[]"))
+        except ValueError:
+            return _error("invalid_json")
+        if not isinstance(listed, list) or not listed or not all(isinstance(f, dict) for f in listed):
+            return _error("invalid_arguments")
+        channel = self._channel_id(args.get("channel_id"))
+        if args.get("channel_id") and channel is None:
+            return _error("channel_not_found")
+        if channel is not None and channel in self.not_joined:
+            return _error("not_in_channel")
+        thread_ts = str(args["thread_ts"]) if args.get("thread_ts") else None
+        if thread_ts is not None:
+            parent = self.shared_message(thread_ts)
+            if channel is None or parent is None or parent.channel != channel:
+                return _error("invalid_thread_ts")
+        with self._state:
+            known = [self._pending.get(str(f.get("id"))) for f in listed]
+            if any(p is None or p["content"] is None or len(p["content"]) != p["length"] for p in known):
+                return _error("file_not_found")  # never uploaded, or not the length announced
+            done = []
+            for item, pending in zip(listed, known, strict=True):
+                assert pending is not None
+                file_id = str(item["id"])
+                title = str(item.get("title") or pending["filename"])
+                comment = str(args["initial_comment"]) if args.get("initial_comment") else None
+                content, name = pending["content"], pending["filename"]
+                self.files.append(SlackFile(file_id, name, title, content, channel or "", thread_ts, comment))
+                del self._pending[file_id]
+                done.append({"id": file_id, "name": pending["filename"], "title": title})
+        return _ok(files=done)
 
     def _channel_id(self, channel: Any) -> str | None:
         key = str(channel or "").strip()

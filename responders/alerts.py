@@ -26,15 +26,11 @@ class CaseView:
     similar: int = 0  # other cases folded into this one's alert (a burst)
 
 
-class Alerter(Protocol):
-    """A channel that carries cases: Slack, the console, a helpdesk, a webhook.
-
-    ``render`` builds the JSON-able outbox payload that opens the case there; ``render_change`` the payloads
-    that tell it what happened since (a Slack thread reply and a refreshed message; a helpdesk comment).
-    ``send`` delivers one payload to ``target`` (the outbox row's, so a queued alert goes where it was meant to
-    even if the config changed since). ``key`` is the outbox key, unique per payload: helpdesks send it as their
-    idempotency key. A change is sent with ``parent_ref``, what ``send`` returned for the opening payload (the
-    Slack ``ts``, the helpdesk ticket id).
+class Channel(Protocol):
+    """Anything the outbox sends through: ``send`` delivers one payload to ``target`` (the outbox row's, so a queued
+    message goes where it was meant to even if the config changed since). ``key`` is the outbox key, unique per
+    payload: helpdesks send it as their idempotency key. A follow-up is sent with ``parent_ref``, what ``send``
+    returned for the payload it follows (the Slack ``ts``, the helpdesk ticket id).
 
     ``send`` returns that external reference; it raises ``DeliveryRejected`` when retrying cannot help and
     ``DeliveryError`` when it may. ``from_settings`` raises ``NotConfigured`` when the channel is off.
@@ -45,13 +41,21 @@ class Alerter(Protocol):
 
     target: str
 
-    def render(self, case: CaseView) -> dict[str, Any]: ...
-
-    def render_change(self, case: CaseView, change: CaseChange) -> list[dict[str, Any]]: ...
-
     def send(
         self, payload: Mapping[str, Any], target: str | None = None, *, key: str = "", parent_ref: str | None = None
     ) -> str: ...
+
+
+class Alerter(Channel, Protocol):
+    """A channel that carries cases: Slack, the console, a helpdesk, a webhook.
+
+    ``render`` builds the JSON-able outbox payload that opens the case there; ``render_change`` the payloads
+    that tell it what happened since (a Slack thread reply and a refreshed message; a helpdesk comment).
+    """
+
+    def render(self, case: CaseView) -> dict[str, Any]: ...
+
+    def render_change(self, case: CaseView, change: CaseChange) -> list[dict[str, Any]]: ...
 
 
 def headline(case: CaseView) -> str:

@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from responders.alerts import Alerter, CaseView
+from responders.alerts import Alerter, CaseView, Channel
 from responders.budget import DEFER, FOLD, AlertPolicy, group_key
 from responders.cases import Drafter, case_view, notify, queue_change
 from responders.ops import queue_delivery_problem
@@ -187,7 +187,7 @@ def retry_delay(attempts: int, retry_after: float | None = None) -> float:
 
 def deliver_pending(
     uow: UnitOfWork,
-    alerters: Mapping[str, Alerter],
+    alerters: Mapping[str, Channel],
     *,
     ops: Sequence[Alerter] = (),
     now: datetime | None = None,
@@ -223,14 +223,14 @@ def deliver_pending(
                         uow.commit()
                     break
                 outcome = _deliver_one(uow, alerters, ops, delivery, earlier, now)
-                counts[outcome if delivery.kind in ("alert", "ops") else f"updates_{outcome}"] += 1
+                counts[outcome if delivery.kind in ("alert", "ops", "digest", "crisis") else f"updates_{outcome}"] += 1
             handled += len(batch)
     return +counts
 
 
 def _deliver_one(
     uow: UnitOfWork,
-    alerters: Mapping[str, Alerter],
+    alerters: Mapping[str, Channel],
     ops: Sequence[Alerter],
     d: Delivery,
     earlier: datetime | None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import http.client
 import logging
 import re
@@ -144,6 +145,8 @@ class SlackAlerter:
     ) -> str:
         """Post (or, for a change, reply in the thread or update the alert); returns ``channel_id/ts``."""
         channel = target or self.channel
+        if payload.get("op") == "upload":
+            return self._upload(payload, channel, parent_ref)
         text, blocks = payload.get("text"), payload.get("blocks")
         if not text and not blocks:
             raise DeliveryRejected("the alert payload has neither text nor blocks")
@@ -183,13 +186,37 @@ class SlackAlerter:
         log.info("Slack message posted to %s (ts %s)", channel, ts, extra=ids)
         return slack_ref(channel_id, ts)
 
+    def _upload(self, payload: Mapping[str, Any], channel: str, parent_ref: str | None) -> str:
+        """Upload ``payload["files"]`` (base64 PNGs) into the thread of ``parent_ref``; returns ``parent_ref``."""
+        if not parent_ref:
+            raise DeliveryRejected("a Slack upload needs the message whose thread it goes in")
+        channel_id, ts = split_ref(parent_ref)
+        try:
+            uploads = [
+                {"content": base64.b64decode(f["png"], validate=True), "filename": f["filename"], "title": f["title"]}
+                for f in payload.get("files") or []
+            ]
+        except (KeyError, TypeError, ValueError) as exc:
+            raise DeliveryRejected(f"the upload payload is malformed: {type(exc).__name__}") from exc
+        if not uploads:
+            raise DeliveryRejected("the upload payload has no files")
+        comment = payload.get("text") or None
+        self._call(
+            channel,
+            lambda: self.client.files_upload_v2(
+                channel=channel_id, thread_ts=ts, file_uploads=uploads, initial_comment=comment
+            ),
+        )
+        log.info("%d files uploaded to %s (thread %s)", len(uploads), channel, ts, extra={"channel": channel, "ts": ts})
+        return parent_ref
+
     def find_sent(
         self, payload: Mapping[str, Any], target: str, *, key: str, since: datetime, parent_ref: str | None = None
     ) -> str | None:
         """The message an earlier, unfinished attempt posted with this outbox key, if Slack has it."""
         op = payload.get("op", "post")
-        if op == "update" or not key:
-            return None  # an update is the same however often it is made
+        if op in ("update", "upload") or not key:
+            return None  # an update is the same however often it is made; files carry no key to look for
         oldest = f"{since.timestamp() - 60:.6f}"
         if op == "thread":
             channel_id, thread_ts = split_ref(parent_ref or "")

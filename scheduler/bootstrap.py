@@ -16,9 +16,11 @@ from classifiers.matching import CustomerMatcher
 from config.settings import Settings
 from crawlers.base import Source
 from crawlers.catalog import source_types
-from responders.alerts import Alerter
+from responders.alerts import Alerter, Channel
 from responders.budget import AlertPolicy
 from responders.cases import Drafter
+from responders.crisis import CrisisWatch
+from responders.email import SmtpMailer
 from responders.routing import TicketRouter
 from responders.slack import ConsoleAlerter, SlackAlerter
 from store import db
@@ -43,11 +45,18 @@ class App:
     helpdesks: list[Alerter] = field(default_factory=list)
     policy: AlertPolicy = field(default_factory=AlertPolicy)
     drafter: Drafter | None = None
+    mailers: list[Channel] = field(default_factory=list)  # e-mail for digests
+    crisis: CrisisWatch | None = None  # spike detection, unless switched off
 
     @property
     def channels(self) -> dict[str, Alerter]:
-        """Every channel the outbox may hold deliveries for, by name."""
+        """Every channel that carries cases, by name."""
         return {a.name: a for a in (*self.ops_alerters, *self.alerters, *self.helpdesks)}
+
+    @property
+    def outbox(self) -> dict[str, Channel]:
+        """Every channel the outbox may hold deliveries for, by name: those of cases, and e-mail."""
+        return {**{m.name: m for m in self.mailers}, **self.channels}
 
 
 def build_sources(settings: Settings, only: str | None = None, off: dict[str, str] | None = None) -> list[Source]:
@@ -113,6 +122,26 @@ def build_drafter(settings: Settings) -> Drafter | None:
         return None
 
 
+def build_mailers(settings: Settings) -> list[Channel]:
+    """E-mail for digests when [smtp] host and digests.email_to are set."""
+    try:
+        mailer = SmtpMailer.from_settings(settings)
+    except NotConfigured as exc:
+        log.debug("e-mail is off: %s", exc)
+        return []
+    log.info("Enabled mailer: %s -> %s recipients", mailer.name, len(settings.digests.email_to))
+    return [mailer]
+
+
+def build_crisis(settings: Settings, alerters: list[Alerter]) -> CrisisWatch | None:
+    """The crisis watch, posting where care alerts go (Slack, else the console), unless crisis.enabled is off."""
+    try:
+        return CrisisWatch.from_settings(settings, alerters)
+    except NotConfigured as exc:
+        log.debug("crisis alerts are off: %s", exc)
+        return None
+
+
 def build_analyzer(settings: Settings) -> TextAnalyzer:
     """The analyser ``analysis.analyzer`` names, built from the settings (brands, taxonomy, models)."""
     cls = analyzer_class(settings.analysis.analyzer)
@@ -156,10 +185,12 @@ def bootstrap(
     migrate: bool = True,
     analyzer: TextAnalyzer | None = None,
     helpdesks: list[Alerter] | None = None,
+    mailers: list[Channel] | None = None,
 ) -> App:
     engine = engine or db.make_engine(settings.database_url)
     if migrate:
         db.upgrade(engine)
+    alerters = build_alerters(settings, stream) if alerters is None else alerters
     return App(
         settings=settings,
         engine=engine,
@@ -168,9 +199,11 @@ def bootstrap(
         analyzer=build_analyzer(settings) if analyzer is None else analyzer,
         matcher=build_matcher(settings),
         router=TicketRouter.from_settings(settings),
-        alerters=build_alerters(settings, stream) if alerters is None else alerters,
+        alerters=alerters,
         ops_alerters=build_alerters(settings, stream, ops=True) if ops_alerters is None else ops_alerters,
         helpdesks=build_helpdesks(settings) if helpdesks is None else helpdesks,
         policy=AlertPolicy.from_settings(settings),
         drafter=build_drafter(settings),
+        mailers=build_mailers(settings) if mailers is None else mailers,
+        crisis=build_crisis(settings, alerters),
     )

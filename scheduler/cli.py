@@ -1,4 +1,4 @@
-"""The `kulak` command line: init, doctor, db, demo, crawl, run, serve, analyze, train, eval, customers, forget."""
+"""The `kulak` command line: every command an operator, an agent or a manager runs."""
 
 from __future__ import annotations
 
@@ -359,7 +359,7 @@ def case_act(
         wanted = Action(action, ticket_id, actor, value)
         outcome = apply_action(kulak.uow, wanted, kulak.channels, drafter=kulak.drafter)
         kulak.uow.commit()
-    deliver_pending(kulak.uow, kulak.channels, ops=kulak.ops_alerters)
+    deliver_pending(kulak.uow, kulak.outbox, ops=kulak.ops_alerters)
     typer.echo(outcome.message)
 
 
@@ -384,6 +384,22 @@ class _NoAnalyzer:
 
 
 _NO_ANALYZER = _NoAnalyzer()
+
+
+def lean_app(ctx: typer.Context) -> App:
+    """The app without crawlers or models, for commands that read the store and send through the outbox."""
+    kulak: App = ctx.obj.app(sources=[], analyzer=_NO_ANALYZER)
+    return kulak
+
+
+def _reports() -> None:
+    from scheduler.reports_cli import digest, stats_app
+
+    app.command()(digest)
+    app.add_typer(stats_app, name="stats")
+
+
+_reports()
 
 
 def _say_fatal(text: str) -> None:

@@ -24,6 +24,7 @@ from responders.job import deliver_pending, route_pending
 from responders.ops import queue_ops_alerts
 from scheduler import metrics
 from scheduler.bootstrap import App
+from scheduler.digests import due_digests
 from scheduler.logs import log_context
 from scheduler.retention import purge, purge_due
 from scheduler.upkeep import check_sources, sync_reference_data
@@ -34,10 +35,19 @@ from store.sqlalchemy import SqlAlchemyUnitOfWork
 
 log = logging.getLogger(__name__)
 #: The stage jobs, in the order one `run --once` pass runs them.
-STAGES = ("sync", "analyze", "match", "route", "cases", "deliver", "purge")
+STAGES = ("sync", "analyze", "match", "route", "cases", "crisis", "digests", "deliver", "purge")
 #: Which stage a job wakes when it handed work on.
-NEXT = {"crawl": "analyze", "analyze": "match", "match": "route", "route": "deliver", "cases": "deliver"}
-SERIAL = frozenset({"sync", "match", "route", "cases", "purge"})
+NEXT = {
+    "crawl": "analyze", "analyze": "match", "match": "route", "route": "deliver", "cases": "deliver",
+    "crisis": "deliver", "digests": "deliver",
+}  # fmt: skip
+#: What a stage counts as work handed on (the others: anything they counted).
+HANDED: dict[str, Callable[[Counter[str]], int]] = {
+    "analyze": lambda c: c["analyzed"],
+    "crisis": lambda c: c["opened"] + c["updated"] + c["closed"],
+    "digests": lambda c: c["digest_deliveries"],
+}
+SERIAL = frozenset({"sync", "match", "route", "cases", "crisis", "digests", "purge"})
 MAX_JITTER = 300.0
 
 
@@ -75,7 +85,9 @@ def plan(app: App) -> list[JobSpec]:
                 specs.append(JobSpec(crawl_id(source.name, brand.name), every=interval, jitter=jitter))
     often, checks = parse_duration(schedule.stage_interval), parse_duration(schedule.check_interval)
     specs += [JobSpec(f"stage:{stage}", every=often) for stage in ("analyze", "match", "route", "deliver")]
-    specs += [JobSpec(f"stage:{stage}", every=checks) for stage in ("sync", "cases")]
+    specs += [JobSpec(f"stage:{stage}", every=checks) for stage in ("sync", "cases", "digests")]
+    if app.crisis is not None:
+        specs.append(JobSpec("stage:crisis", every=parse_duration(app.settings.crisis.interval)))
     specs.append(JobSpec("stage:purge", daily_at=schedule.purge_at))
     return specs
 
@@ -200,7 +212,7 @@ class Runner:
                 counts = self._stage_work(stage, uow, only_due)
         else:
             counts = self._stage_work(stage, uow, only_due)
-        handed = counts["analyzed"] if stage == "analyze" else sum(counts.values())
+        handed = HANDED[stage](counts) if stage in HANDED else sum(counts.values())
         if handed and stage in NEXT:
             self.handoff(NEXT[stage])
         failed = counts["failed"] + counts["rejected"] + counts["customer_file_errors"]
@@ -232,8 +244,12 @@ class Runner:
             counts.update(queue_ops_alerts(uow, problems, app.ops_alerters))
             counts["source_problems"] = len(problems)
             return counts
+        if stage == "crisis":
+            return app.crisis.check(uow) if app.crisis is not None else Counter()
+        if stage == "digests":
+            return due_digests(app, uow)
         if stage == "deliver":
-            return deliver_pending(uow, app.channels, ops=app.ops_alerters, stop=stop)
+            return deliver_pending(uow, app.outbox, ops=app.ops_alerters, stop=stop)
         now = datetime.now(UTC)
         if only_due and not purge_due(uow, now):
             return Counter()

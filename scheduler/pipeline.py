@@ -24,6 +24,8 @@ class RunReport:
     delivered: Counter[str] = field(default_factory=Counter)
     cases: Counter[str] = field(default_factory=Counter)
     purged: Counter[str] = field(default_factory=Counter)
+    crisis: Counter[str] = field(default_factory=Counter)
+    digests: Counter[str] = field(default_factory=Counter)
     failed_jobs: list[str] = field(default_factory=list)
     skipped_jobs: list[str] = field(default_factory=list)
     seconds: float = 0.0
@@ -55,6 +57,9 @@ class RunReport:
             "cases_closed": self.cases["closed"],
             "alerts_sent": self.delivered["sent"] + self.delivered["recovered"],
             "alerts_failed": self.delivered["rejected"] + self.delivered["retry_later"],
+            "crises_opened": self.crisis["opened"],
+            "crises_closed": self.crisis["closed"],
+            "digests_made": sum(v for k, v in self.digests.items() if k.startswith("digests_")),
             "rows_purged": sum(self.purged.values()),
             "jobs_failed": len(self.failed_jobs),
             "jobs_skipped": len(self.skipped_jobs),
@@ -73,6 +78,8 @@ def run_once(app: App, *, force: bool = False) -> RunReport:
         "match": report.matched,
         "route": report.routed,
         "cases": report.cases,
+        "crisis": report.crisis,
+        "digests": report.digests,
         "deliver": report.delivered,
         "purge": report.purged,
     }

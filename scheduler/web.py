@@ -221,7 +221,7 @@ class KulakWeb:
                 return
             self.uow.commit()
         log.info("case #%s: %s by %s", outcome.ticket.id, interaction.action.kind, interaction.user)
-        deliver_pending(self.uow, channels, ops=self.app.ops_alerters)
+        deliver_pending(self.uow, self.app.outbox, ops=self.app.ops_alerters)
 
     def _tell(self, interaction: Interaction, text: str) -> None:
         """A message only the agent who pressed the button sees."""

@@ -366,3 +366,26 @@ class SourceProblem:
     kind: str  # failing | silent
     message: str
     since: datetime
+
+
+@dataclass(frozen=True)
+class Crisis:
+    """A crisis incident of one brand: opened by a spike, updated while it grows, closed once calm long enough.
+
+    ``scope`` and ``metric`` name the strongest signal at opening (scope ``brand``, ``source:<name>`` or
+    ``topic:<label>``; metric ``volume`` or ``negative``); ``detail`` holds the latest figures and what drives them
+    (mention ids, counts and labels, never a person's text)."""
+
+    brand: str
+    scope: str
+    metric: str
+    opened_at: datetime
+    updated_at: datetime
+    status: str = "open"  # open | closed
+    peak: int = 0  # most mentions (or negatives) of its scope in one window
+    expected: float = 0.0  # what the baseline expected at opening
+    detail: Mapping[str, Any] = field(default_factory=dict)
+    closed_at: datetime | None = None
+    calm_since: datetime | None = None
+    alert_key: str | None = None  # the outbox key of its alert; updates go in that message's thread
+    id: int | None = None

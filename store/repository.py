@@ -15,6 +15,7 @@ from store.model import (
     Brand,
     CaseEvent,
     CrawlState,
+    Crisis,
     Customer,
     CustomerMatch,
     Delivery,
@@ -27,6 +28,7 @@ from store.model import (
     SourceRun,
     Ticket,
 )
+from store.reports import ReportRepository
 
 
 @dataclass(frozen=True)
@@ -399,13 +401,69 @@ class RetentionRepository(abc.ABC):
         ``cutoff``, and that no waiting row is sent against (ids of outbox rows)."""
 
 
+@dataclass(frozen=True)
+class CrisisExample:
+    """A mention as a crisis alert shows it: its masked text, never what the author wrote."""
+
+    mention_id: int
+    source: str
+    url: str
+    text: str  # the masked text
+    sentiment: str
+    urgency: str
+
+
+class CrisisRepository(abc.ABC):
+    """Crisis incidents, and what spike checks ask of a brand's analysed mentions in windows ``[start, end)``.
+
+    A mention belongs to the brands of its analysis, at the moment it was published (else fetched)."""
+
+    @abc.abstractmethod
+    def counts(self, brand: str, windows: Sequence[tuple[datetime, datetime]]) -> dict[str, list[tuple[int, int]]]:
+        """Per scope ("brand", "source:<name>", "topic:<label>"): (mentions, negative mentions) in each window, in
+        the order given; scopes without a mention in any window are left out."""
+
+    @abc.abstractmethod
+    def texts(self, brand: str, windows: Sequence[tuple[datetime, datetime]], limit: int) -> list[str]:
+        """Masked texts of the brand's mentions in the windows, at most ``limit``, latest first."""
+
+    @abc.abstractmethod
+    def repeats(self, brand: str, start: datetime, end: datetime, limit: int) -> list[tuple[int, int]]:
+        """(mention, the earlier mention it nearly repeats) for the brand's near-duplicates in the window, and the
+        same for those earlier mentions, a few steps up the chain."""
+
+    @abc.abstractmethod
+    def examples(self, brand: str, start: datetime, end: datetime, scope: str, limit: int) -> list[CrisisExample]:
+        """The brand's mentions in the window and ``scope``, most urgent first, then most surely negative."""
+
+    @abc.abstractmethod
+    def shown(self, mention_ids: Sequence[int]) -> dict[int, CrisisExample]:
+        """Those mentions as an alert shows them; mentions erased since are left out."""
+
+    @abc.abstractmethod
+    def open_for(self, brand: str) -> Crisis | None:
+        """The brand's open incident, if any."""
+
+    @abc.abstractmethod
+    def add(self, crisis: Crisis) -> Crisis:
+        """Store a new incident; returns it with its id."""
+
+    @abc.abstractmethod
+    def save(self, crisis: Crisis) -> None:
+        """Write back a stored incident's state, figures and detail."""
+
+    @abc.abstractmethod
+    def listed(self, brand: str | None = None, limit: int = 100) -> list[Crisis]:
+        """Incidents, the latest opened first."""
+
+
 class AuditLog(abc.ABC):
     @abc.abstractmethod
     def record(self, actor: str, action: str, subject: str = "", **detail: Any) -> None: ...
 
     @abc.abstractmethod
-    def last(self, action: str) -> dict[str, Any] | None:
-        """The detail of the latest entry for ``action``, if any."""
+    def last(self, action: str, subject: str | None = None) -> dict[str, Any] | None:
+        """The detail of the latest entry for ``action`` (about ``subject``, when given), if any."""
 
 
 class UnitOfWork(abc.ABC):
@@ -425,6 +483,8 @@ class UnitOfWork(abc.ABC):
     sources: SourceRepository
     privacy: PrivacyRepository
     retention: RetentionRepository
+    reports: ReportRepository
+    crises: CrisisRepository
     audit: AuditLog
 
     def __enter__(self) -> UnitOfWork:

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from store import repository as repo
@@ -25,6 +25,7 @@ from store.tables import (
     CrawlStateRow,
     MentionBrandRow,
     MentionRow,
+    MentionTopicRow,
     TombstoneRow,
     utcnow,
 )
@@ -44,6 +45,8 @@ def _mention_values(raw: RawMention) -> dict[str, Any]:
         "published_at": raw.published_at,
         "fetched_at": raw.fetched_at,
         "payload": dict(raw.payload),
+        # A site's own "resolved" mark (Şikayetvar's Çözüldü) outlives the payload, which retention empties.
+        "site_resolved": raw.payload["resolved"] if isinstance(raw.payload.get("resolved"), bool) else None,
         "content_hash": raw.content_hash,
         "status": MentionStatus.NEW.value,
         "updated_at": utcnow(),
@@ -168,7 +171,13 @@ class SqlAlchemyAnalysisRepository(repo.AnalysisRepository):
             insert_ignoring(
                 self.session, MentionBrandRow, {"mention_id": mention_id, "brand": brand}, ["mention_id", "brand"]
             )
+        self._set_topics(mention_id, analysis)
         return True
+
+    def _set_topics(self, mention_id: int, analysis: Analysis) -> None:
+        self.session.execute(delete(MentionTopicRow).where(MentionTopicRow.mention_id == mention_id))
+        for topic in dict.fromkeys(t.label for t in analysis.topics):
+            self.session.add(MentionTopicRow(mention_id=mention_id, topic=topic[:100]))
 
     def get(self, mention_id: int) -> Analysis | None:
         row = self.session.scalar(select(AnalysisRow).where(AnalysisRow.mention_id == mention_id))
@@ -180,6 +189,7 @@ class SqlAlchemyAnalysisRepository(repo.AnalysisRepository):
             raise StoreError(f"mention {mention_id} has no analysis to correct")
         row.sentiment, row.sentiment_score = analysis.sentiment.label, analysis.sentiment.score
         row.intent, row.urgency, row.data = analysis.intent.label, analysis.urgency.level, analysis.to_json()
+        self._set_topics(mention_id, analysis)
 
 
 class SqlAlchemyCrawlStateRepository(repo.CrawlStateRepository):

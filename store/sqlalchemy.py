@@ -15,6 +15,7 @@ from store import repository as repo
 from store.errors import StoreError
 from store.model import Brand, SourceRun
 from store.sql_cases import SqlAlchemyTicketRepository
+from store.sql_crisis import SqlAlchemyCrisisRepository
 from store.sql_customers import (
     SqlAlchemyCustomerRepository,
     SqlAlchemyFingerprintRepository,
@@ -23,6 +24,7 @@ from store.sql_customers import (
 from store.sql_mentions import SqlAlchemyAnalysisRepository, SqlAlchemyCrawlStateRepository, SqlAlchemyMentionRepository
 from store.sql_outbox import SqlAlchemyDeliveryRepository, SqlAlchemyFeedbackRepository
 from store.sql_privacy import SqlAlchemyPrivacyRepository
+from store.sql_reports import SqlAlchemyReportRepository
 from store.sql_retention import SqlAlchemyRetentionRepository
 from store.tables import (
     AuditRow,
@@ -107,8 +109,9 @@ class SqlAlchemyAuditLog(repo.AuditLog):
     def record(self, actor: str, action: str, subject: str = "", **detail: Any) -> None:
         self.session.add(AuditRow(actor=actor, action=action, subject=subject, detail=detail, at=utcnow()))
 
-    def last(self, action: str) -> dict[str, Any] | None:
-        stmt = select(AuditRow.detail).where(AuditRow.action == action).order_by(AuditRow.id.desc()).limit(1)
+    def last(self, action: str, subject: str | None = None) -> dict[str, Any] | None:
+        wanted = [AuditRow.action == action] + ([AuditRow.subject == subject] if subject is not None else [])
+        stmt = select(AuditRow.detail).where(*wanted).order_by(AuditRow.id.desc()).limit(1)
         found = self.session.scalar(stmt)
         return dict(found) if found is not None else None
 
@@ -139,6 +142,8 @@ class SqlAlchemyUnitOfWork(repo.UnitOfWork):
         self.sources = SqlAlchemySourceRepository(s)
         self.privacy = SqlAlchemyPrivacyRepository(s)
         self.retention = SqlAlchemyRetentionRepository(s)
+        self.reports = SqlAlchemyReportRepository(s)
+        self.crises = SqlAlchemyCrisisRepository(s)
         self.audit = SqlAlchemyAuditLog(s)
         return self
 

@@ -90,6 +90,7 @@ class MentionRow(Base):
     published_at: Mapped[datetime | None]
     fetched_at: Mapped[datetime]
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    site_resolved: Mapped[bool | None]  # the site marked it resolved (Şikayetvar's "Çözüldü"); None: no such mark
     content_hash: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(20), default="new")
     error: Mapped[str | None] = mapped_column(Text)
@@ -118,6 +119,16 @@ class MentionBrandRow(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     mention_id: Mapped[int] = mapped_column(ForeignKey("mentions.id", ondelete="CASCADE"), index=True)
     brand: Mapped[str] = mapped_column(String(200), index=True)
+
+
+class MentionTopicRow(Base):
+    """Which topics an analysed mention is about; digests and crisis checks count topics from here."""
+
+    __tablename__ = "mention_topics"
+    __table_args__ = (UniqueConstraint("mention_id", "topic", name="uq_mention_topics"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mention_id: Mapped[int] = mapped_column(ForeignKey("mentions.id", ondelete="CASCADE"), index=True)
+    topic: Mapped[str] = mapped_column(String(100), index=True)
 
 
 class CustomerRow(Base):
@@ -321,3 +332,23 @@ class SourceRunRow(Base):
     duplicates: Mapped[int] = mapped_column(default=0)
     failed: Mapped[int] = mapped_column(default=0)
     parse_failures: Mapped[int] = mapped_column(default=0)
+
+
+class CrisisRow(Base):
+    """A crisis incident: a spike of one brand (as a whole, on one source or in one topic) from opening to calm."""
+
+    __tablename__ = "crises"
+    __table_args__ = (Index("ix_crises_brand_scope_status", "brand", "scope", "metric", "status"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    brand: Mapped[str] = mapped_column(String(200))
+    scope: Mapped[str] = mapped_column(String(300))  # brand | source:<name> | topic:<label>
+    metric: Mapped[str] = mapped_column(String(20))  # volume | negative
+    status: Mapped[str] = mapped_column(String(20), default="open")  # open | closed
+    opened_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
+    calm_since: Mapped[datetime | None]  # first check back within normal; it closes once calm long enough
+    peak: Mapped[int] = mapped_column(Integer, default=0)  # most mentions (or negatives) in one window
+    expected: Mapped[float] = mapped_column(Float, default=0.0)  # what the baseline expected at opening
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)  # the latest figures and drivers
+    alert_key: Mapped[str | None] = mapped_column(String(300))  # outbox key of its alert (updates thread under it)

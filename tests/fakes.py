@@ -70,8 +70,8 @@ class FakeAuditLog(AuditLog):
     def record(self, actor: str, action: str, subject: str = "", **detail: Any) -> None:
         self.entries.append((actor, action, subject, detail))
 
-    def last(self, action: str) -> dict[str, Any] | None:
-        found = [detail for _, done, _, detail in self.entries if done == action]
+    def last(self, action: str, subject: str | None = None) -> dict[str, Any] | None:
+        found = [d for _, done, about, d in self.entries if done == action and subject in (None, about)]
         return dict(found[-1]) if found else None
 
 

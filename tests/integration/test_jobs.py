@@ -88,13 +88,13 @@ def test_the_schedule_lives_through_a_restart_and_follows_the_config(tmp_path: P
     assert {s.id for s in specs} == {
         "crawl:scripted:Kuzey Telekom",
         "crawl:scripted:Mavi Kargo",
-        *(f"stage:{s}" for s in ("sync", "analyze", "match", "route", "cases", "deliver", "purge")),
+        *(f"stage:{s}" for s in ("sync", "analyze", "match", "route", "cases", "digests", "deliver", "purge")),
     }
     crawl = next(s for s in specs if s.id.startswith("crawl:"))
     assert crawl.every == 600.0 and crawl.jitter == 60.0  # a tenth of the interval
     first = build_scheduler(app)
     first.start(paused=True)
-    assert sync_jobs(first, specs, "Europe/Istanbul") == {"kept": 0, "added": 9, "removed": 0}
+    assert sync_jobs(first, specs, "Europe/Istanbul") == {"kept": 0, "added": 10, "removed": 0}
     when = {job.id: job.next_run_time for job in first.get_jobs()}
     purge = first.get_job("stage:purge")
     assert (purge.next_run_time.hour, purge.next_run_time.minute) == (4, 10)  # Istanbul time
@@ -102,10 +102,10 @@ def test_the_schedule_lives_through_a_restart_and_follows_the_config(tmp_path: P
 
     again = build_scheduler(app)
     again.start(paused=True)
-    assert sync_jobs(again, specs, "Europe/Istanbul") == {"kept": 9, "added": 0, "removed": 0}
+    assert sync_jobs(again, specs, "Europe/Istanbul") == {"kept": 10, "added": 0, "removed": 0}
     assert {job.id: job.next_run_time for job in again.get_jobs()} == when  # carries on where it left off
     changed = [replace(s, every=300.0) if s.id == "stage:analyze" else s for s in specs if "Mavi" not in s.id]
-    assert sync_jobs(again, changed, "Europe/Istanbul") == {"kept": 7, "added": 1, "removed": 1}
+    assert sync_jobs(again, changed, "Europe/Istanbul") == {"kept": 8, "added": 1, "removed": 1}
     assert again.get_job("crawl:scripted:Mavi Kargo") is None
     assert again.get_job("stage:analyze").trigger.interval.total_seconds() == 300.0
     again.shutdown(wait=False)
@@ -118,5 +118,5 @@ def test_each_worker_keeps_its_schedule_in_its_own_table(tmp_path: Path, engine:
     for one in (app, second):
         scheduler = build_scheduler(one)
         scheduler.start(paused=True)
-        assert sync_jobs(scheduler, plan(one), "UTC")["added"] == 9  # nothing of the other worker's is touched
+        assert sync_jobs(scheduler, plan(one), "UTC")["added"] == 10  # nothing of the other worker's is touched
         scheduler.shutdown(wait=False)

@@ -1,0 +1,175 @@
+"""SQL aggregates behind digests and `kulak stats`: counts grouped in the database, never mentions loaded one by one."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from itertools import pairwise
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, case, func, or_, select
+from sqlalchemy.orm import Session
+
+from store.errors import InputError
+from store.model import PRIORITIES, DeliveryStatus, TicketStatus
+from store.reports import AGE_BUCKETS, MENTION_DIMENSIONS, CaseFigures, HeldDelivery, OpenCase, ReportRepository
+from store.tables import AnalysisRow, DeliveryRow, MentionBrandRow, MentionRow, MentionTopicRow, TicketRow
+
+#: A mention's moment in reports: when it was published, else when it was fetched.
+moment = func.coalesce(MentionRow.published_at, MentionRow.fetched_at)
+ACTIVE = tuple(s.value for s in TicketStatus if s.active)
+_DIMENSIONS: dict[str, Any] = {
+    "source": MentionRow.source,
+    "sentiment": AnalysisRow.sentiment,
+    "intent": AnalysisRow.intent,
+    "language": AnalysisRow.lang,
+    "urgency": AnalysisRow.urgency,
+    "topic": MentionTopicRow.topic,
+}
+
+
+def _brand_mentions(brand: str, start: datetime, end: datetime) -> list[ColumnElement[bool]]:
+    return [MentionBrandRow.brand == brand, moment >= start, moment < end]
+
+
+def _seconds(pairs: Sequence[Any]) -> list[float]:
+    return sorted(max(0.0, (later - earlier).total_seconds()) for earlier, later in pairs)
+
+
+class SqlAlchemyReportRepository(ReportRepository):
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def _analysed(self, *columns: Any) -> Any:
+        return (
+            select(*columns)
+            .select_from(MentionBrandRow)
+            .join(MentionRow, MentionRow.id == MentionBrandRow.mention_id)
+            .join(AnalysisRow, AnalysisRow.mention_id == MentionRow.id)
+        )
+
+    def listening_since(self) -> datetime | None:
+        found: datetime | None = self.session.scalar(select(func.min(MentionRow.fetched_at)))
+        return found
+
+    def mentions_by(self, brand: str, start: datetime, end: datetime, by: str) -> dict[str, int]:
+        column = _DIMENSIONS.get(by)
+        if column is None:
+            raise InputError(f"cannot count mentions by {by!r}; expected one of {', '.join(MENTION_DIMENSIONS)}")
+        stmt = self._analysed(column, func.count())
+        if by == "topic":
+            stmt = stmt.join(MentionTopicRow, MentionTopicRow.mention_id == MentionRow.id)
+        stmt = stmt.where(*_brand_mentions(brand, start, end)).group_by(column)
+        return {str(value): int(n) for value, n in self.session.execute(stmt)}
+
+    def mention_total(self, brand: str, start: datetime, end: datetime) -> int:
+        stmt = self._analysed(func.count()).where(*_brand_mentions(brand, start, end))
+        return int(self.session.scalar(stmt) or 0)
+
+    def volumes(self, brands: Sequence[str], start: datetime, end: datetime) -> dict[str, int]:
+        stmt = (
+            self._analysed(MentionBrandRow.brand, func.count())
+            .where(MentionBrandRow.brand.in_(list(brands)), moment >= start, moment < end)
+            .group_by(MentionBrandRow.brand)
+        )
+        found = {str(b): int(n) for b, n in self.session.execute(stmt)}
+        return {b: found.get(b, 0) for b in brands}
+
+    def timeline(self, brand: str, edges: Sequence[datetime]) -> list[int]:
+        if len(edges) < 2:
+            return []
+        buckets = [func.sum(case((and_(moment >= lo, moment < hi), 1), else_=0)) for lo, hi in pairwise(edges)]
+        stmt = self._analysed(*buckets).where(*_brand_mentions(brand, edges[0], edges[-1]))
+        row = self.session.execute(stmt).one()
+        return [int(n or 0) for n in row]
+
+    def cases(self, brand: str, start: datetime, end: datetime, now: datetime) -> CaseFigures:
+        due_by = min(end, now)  # a target still ahead is not missed yet
+        late = or_(TicketRow.responded_at.is_(None), TicketRow.responded_at > TicketRow.respond_by)
+        stmt = select(
+            func.sum(case((and_(TicketRow.created_at >= start, TicketRow.created_at < end), 1), else_=0)),
+            func.sum(case((and_(TicketRow.resolved_at >= start, TicketRow.resolved_at < end), 1), else_=0)),
+            func.sum(case((and_(TicketRow.respond_by >= start, TicketRow.respond_by < due_by, late), 1), else_=0)),
+        ).where(TicketRow.brand == brand)
+        opened, resolved, breached = self.session.execute(stmt).one()
+        return CaseFigures(int(opened or 0), int(resolved or 0), int(breached or 0))
+
+    def response_seconds(self, brand: str, start: datetime, end: datetime) -> list[float]:
+        stmt = select(TicketRow.created_at, TicketRow.responded_at).where(
+            TicketRow.brand == brand, TicketRow.responded_at >= start, TicketRow.responded_at < end
+        )
+        return _seconds(self.session.execute(stmt).all())
+
+    def resolution_seconds(self, brand: str, start: datetime, end: datetime) -> list[float]:
+        stmt = select(TicketRow.created_at, TicketRow.resolved_at).where(
+            TicketRow.brand == brand, TicketRow.resolved_at >= start, TicketRow.resolved_at < end
+        )
+        return _seconds(self.session.execute(stmt).all())
+
+    def open_by_age(self, brand: str, at: datetime) -> dict[str, int]:
+        columns, lower = [], None
+        for _, hours in AGE_BUCKETS:
+            wanted: list[ColumnElement[bool]] = []
+            if lower is not None:
+                wanted.append(TicketRow.created_at <= at - timedelta(hours=lower))
+            if hours is not None:
+                wanted.append(TicketRow.created_at > at - timedelta(hours=hours))
+            columns.append(func.sum(case((and_(*wanted), 1), else_=0)))
+            lower = hours
+        stmt = select(*columns).where(
+            TicketRow.brand == brand,
+            TicketRow.created_at < at,
+            or_(TicketRow.resolved_at.is_(None), TicketRow.resolved_at >= at),
+            or_(TicketRow.closed_at.is_(None), TicketRow.closed_at >= at),
+        )
+        row = self.session.execute(stmt).one()
+        return {label: int(n or 0) for (label, _), n in zip(AGE_BUCKETS, row, strict=True)}
+
+    def resolved_complaints(
+        self, brand: str, start: datetime, end: datetime, sources: Sequence[str]
+    ) -> tuple[int, int]:
+        solved = MentionRow.site_resolved.is_(True)
+        stmt = self._analysed(func.sum(case((solved, 1), else_=0)), func.count()).where(
+            *_brand_mentions(brand, start, end), MentionRow.source.in_(list(sources))
+        )
+        resolved, total = self.session.execute(stmt).one()
+        return int(resolved or 0), int(total or 0)
+
+    def urgent_open(self, brand: str, limit: int) -> list[OpenCase]:
+        rank = case({p: i for i, p in enumerate(reversed(PRIORITIES))}, value=TicketRow.priority, else_=len(PRIORITIES))
+        stmt = (
+            select(TicketRow, MentionRow.url, MentionRow.source)
+            .join(MentionRow, MentionRow.id == TicketRow.mention_id)
+            .where(TicketRow.brand == brand, TicketRow.status.in_(ACTIVE))
+            .order_by(rank, TicketRow.respond_by.is_(None), TicketRow.respond_by, TicketRow.created_at, TicketRow.id)
+            .limit(limit)
+        )
+        return [
+            OpenCase(t.id, t.priority, t.status, t.summary, url, source, t.created_at, t.respond_by, t.assignee)
+            for t, url, source in self.session.execute(stmt)
+        ]
+
+    def handled_by_agent(self, brand: str, start: datetime, end: datetime) -> dict[str, int]:
+        answered = and_(TicketRow.responded_at >= start, TicketRow.responded_at < end)
+        resolved = and_(TicketRow.resolved_at >= start, TicketRow.resolved_at < end)
+        stmt = (
+            select(TicketRow.assignee, func.count())
+            .where(TicketRow.brand == brand, TicketRow.assignee != "", or_(answered, resolved))
+            .group_by(TicketRow.assignee)
+        )
+        return {str(who): int(n) for who, n in self.session.execute(stmt)}
+
+    def held_alerts(self, brand: str, start: datetime, end: datetime) -> list[HeldDelivery]:
+        stmt = (
+            select(TicketRow.id, TicketRow.priority, TicketRow.summary, DeliveryRow.created_at)
+            .join(TicketRow, TicketRow.id == DeliveryRow.ticket_id)
+            .where(
+                TicketRow.brand == brand,
+                DeliveryRow.kind == "alert",
+                DeliveryRow.status == DeliveryStatus.DEFERRED.value,
+                DeliveryRow.created_at >= start,
+                DeliveryRow.created_at < end,
+            )
+            .order_by(DeliveryRow.created_at, DeliveryRow.id)
+        )
+        return [HeldDelivery(int(i), p, s, at) for i, p, s, at in self.session.execute(stmt)]
