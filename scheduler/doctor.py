@@ -147,8 +147,37 @@ def _helpdesks(settings: Settings) -> list[Check]:
     return rows + [(f"helpdesk {name}", "WARN", f"off: {why}") for name, why in off.items()]
 
 
+def _managers(settings: Settings) -> list[Check]:
+    """Where digests and crisis alerts go, and when; e-mail asked for without a server is a warning."""
+    d, smtp = settings.digests, settings.smtp
+    ways = [f"Slack {d.channel}"] if d.channel and settings.slack.token else []
+    ways += [f"e-mail to {len(d.email_to)} address(es) via {smtp.host}"] if d.email_to and smtp.host else []
+    ways += [f"HTML in {d.out_dir}"] if d.out_dir else []
+    times = ", ".join(f"{k} {v}" for k, v in (("daily", d.daily_at), ("weekly", d.weekly_at),
+                                               ("monthly", d.monthly_at), ("yearly", d.yearly_at)) if v)  # fmt: skip
+    rows: list[Check] = []
+    if d.email_to and not smtp.host:
+        rows.append(("digests", "WARN", "digests.email_to is set but [smtp] host is not: no e-mail is sent"))
+    elif smtp.username and not smtp.password:
+        rows.append(("digests", "WARN", "smtp.username is set but KULAK_SMTP_PASSWORD is not: the login will fail"))
+    state = "OK" if ways else "WARN"
+    rows.append(
+        (
+            "digests",
+            state,
+            f"{', '.join(ways) or 'printed only (no Slack, e-mail or out_dir)'}; {times or 'never scheduled'}",
+        )
+    )
+    if settings.crisis.enabled:
+        where = (settings.crisis.channel or d.channel) if settings.slack.token else "printed (no Slack)"
+        rows.append(("crisis alerts", "OK", f"every {settings.crisis.interval} -> {where}"))
+    else:
+        rows.append(("crisis alerts", "WARN", "crisis.enabled = false: spikes are not alerted"))
+    return rows
+
+
 CHECKS: list[Callable[[Settings], Check | list[Check]]] = [
-    _config, _database, _sources, _slack, _actions, _helpdesks, _customers,
+    _config, _database, _sources, _slack, _actions, _helpdesks, _customers, _managers,
 ]  # fmt: skip
 
 

@@ -198,3 +198,19 @@ def test_doctor_says_whether_buttons_and_helpdesks_can_work(tmp_path: Path) -> N
     assert "answers Slack at http://127.0.0.1:8787/slack/actions" in ready.stdout
     assert "helpdesk zd" in ready.stdout and "off:" not in ready.stdout.split("helpdesk zd", 1)[1].split("\n")[0]
     assert secret not in ready.stdout + ready.stderr and "zd-token-secret" not in ready.stdout + ready.stderr
+
+
+def test_doctor_says_where_digests_and_crisis_alerts_go(tmp_path: Path) -> None:
+    config = tmp_path / "kulak.toml"
+    config.write_text('[digests]\nemail_to = ["mudur@acme.test"]\nout_dir = "reports"\n', encoding="utf-8")
+    asked = kulak("doctor", cwd=tmp_path, COLUMNS="250")
+    assert "[smtp] host is not" in asked.stdout and "HTML in reports" in asked.stdout
+    assert "crisis alerts" in asked.stdout and "printed (no Slack)" in asked.stdout
+    config.write_text(
+        '[digests]\nemail_to = ["mudur@acme.test"]\nyearly_at = "01-02 09:30"\n[smtp]\nhost = "mail.acme.test"\n'
+        "[crisis]\nenabled = false\n",
+        encoding="utf-8",
+    )
+    ready = kulak("doctor", cwd=tmp_path, COLUMNS="250")
+    assert "e-mail to 1 address(es) via mail.acme.test" in ready.stdout and "yearly 01-02 09:30" in ready.stdout
+    assert "spikes are not alerted" in ready.stdout and "mudur@acme.test" not in ready.stdout
