@@ -250,11 +250,11 @@ def _check_digests(settings: Settings, source: str) -> None:
     digests, crisis = settings.digests, settings.crisis
     if digests.language not in LANGUAGES:
         raise ConfigError(f"expected one of {', '.join(LANGUAGES)}", source=source, key="digests.language")
-    for kind, key in SEND_TIME_KEYS.items():
+    for kind, spec in digests.send_times().items():
         try:
-            check_send_time(kind, getattr(digests, key))
+            check_send_time(kind, spec)
         except ValueError as exc:
-            raise ConfigError(str(exc), source=source, key=f"digests.{key}") from None
+            raise ConfigError(str(exc), source=source, key=f"digests.{SEND_TIME_KEYS[kind]}") from None
     names = {b.name for b in settings.brands}
     for index, brand in enumerate(digests.brands):
         if brand not in names:

@@ -394,6 +394,10 @@ class DigestSettings:
     )
     top: int = doc("Rows in each top list (topics, rising topics, urgent cases, agents).", default=5)
 
+    def send_times(self) -> dict[str, str]:
+        """Period kind -> its send time ("" = off): day, week, month, year."""
+        return {kind: getattr(self, key) for kind, key in SEND_TIME_KEYS.items()}
+
 
 @dataclass(frozen=True)
 class SmtpSettings:

@@ -125,9 +125,7 @@ def due_digests(app: App, uow: UnitOfWork, now: datetime | None = None) -> Count
     now = now or datetime.now(UTC)
     settings, zone = app.settings, app.settings.sla.timezone
     counts: Counter[str] = Counter()
-    specs = dict(zip(KINDS, (settings.digests.daily_at, settings.digests.weekly_at,
-                             settings.digests.monthly_at, settings.digests.yearly_at), strict=True))  # fmt: skip
-    for kind, spec in specs.items():
+    for kind, spec in settings.digests.send_times().items():
         period = last_complete(kind, now, zone)
         when = due_at(period, spec, zone)
         if when is None or when > now:

@@ -153,8 +153,8 @@ def _managers(settings: Settings) -> list[Check]:
     ways = [f"Slack {d.channel}"] if d.channel and settings.slack.token else []
     ways += [f"e-mail to {len(d.email_to)} address(es) via {smtp.host}"] if d.email_to and smtp.host else []
     ways += [f"HTML in {d.out_dir}"] if d.out_dir else []
-    times = ", ".join(f"{k} {v}" for k, v in (("daily", d.daily_at), ("weekly", d.weekly_at),
-                                               ("monthly", d.monthly_at), ("yearly", d.yearly_at)) if v)  # fmt: skip
+    named = {"day": "daily", "week": "weekly", "month": "monthly", "year": "yearly"}
+    times = ", ".join(f"{named[kind]} {spec}" for kind, spec in d.send_times().items() if spec)
     rows: list[Check] = []
     if d.email_to and not smtp.host:
         rows.append(("digests", "WARN", "digests.email_to is set but [smtp] host is not: no e-mail is sent"))
