@@ -73,17 +73,26 @@ def read_records(path: Path) -> Iterator[tuple[str, Any]]:
             except (csv.Error, UnicodeDecodeError) as exc:
                 raise InputError(f"{path}:{reader.line_num}: not a readable CSV row ({exc})") from None
         elif suffix == ".jsonl":
-            for number, line in enumerate(handle, start=1):
-                if line.strip():
-                    try:
-                        yield f"{path}:{number}", json.loads(line)
-                    except json.JSONDecodeError as exc:
-                        yield f"{path}:{number}", InputError(f"not valid JSON ({exc.msg})")
+            number = 0
+            try:
+                for number, line in enumerate(handle, start=1):
+                    if line.strip():
+                        try:
+                            record: Any = json.loads(line)
+                        except json.JSONDecodeError as exc:
+                            record = InputError(f"not valid JSON ({exc.msg})")
+                        except RecursionError:
+                            record = InputError("not valid JSON (nested too deeply)")
+                        yield f"{path}:{number}", record
+            except UnicodeDecodeError as exc:  # the file, not one line, is in another encoding
+                raise InputError(f"{path}:{number + 1}: not UTF-8 ({exc.reason})") from None
         else:
             try:
                 rows = json.load(handle)
             except (json.JSONDecodeError, UnicodeDecodeError) as exc:
                 raise InputError(f"{path}: not valid JSON: {exc}") from None
+            except RecursionError:
+                raise InputError(f"{path}: not valid JSON: nested too deeply") from None
             if not isinstance(rows, list):
                 raise InputError(f"{path}: expected a JSON list of customer objects")
             for number, row in enumerate(rows, start=1):
@@ -118,7 +127,7 @@ def to_customer(record: Any, columns: Columns, key: IdentityKey) -> Customer:
         if value(column):
             found.append((f"handle:{source}", value(column), column))
     pairs = record.get(columns.column("handles")) or []
-    for pair in pairs.split() if isinstance(pairs, str) else pairs:
+    for pair in pairs.split() if isinstance(pairs, str) else pairs if isinstance(pairs, list) else [pairs]:
         if not isinstance(pair, str) or ":" not in pair:
             raise InputError(f"handles must be source:handle pairs like sikayetvar:ayse.k, got {pair!r}")
         source, handle = pair.split(":", 1)

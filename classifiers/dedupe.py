@@ -100,13 +100,19 @@ class Fingerprint:
         if not isinstance(signature, list) or len(signature) != PERMUTATIONS:
             count = len(signature) if isinstance(signature, list) else type(signature).__name__
             raise InputError(f"fingerprint: signature must be a list of {PERMUTATIONS} integers, got {count}")
-        if not all(_is_int(v) and 0 <= v <= _EMPTY for v in signature):
+        # type() over the list, then min/max: this runs for every candidate of every mention, so no Python loop
+        if not _ints_within(signature, _EMPTY + 1):
             raise InputError(f"fingerprint: signature values must be integers in [0, {_EMPTY}]")
         if not isinstance(numbers, list) or len(numbers) > MAX_NUMBERS:
             raise InputError(f"fingerprint: numbers must be a list of at most {MAX_NUMBERS} integers")
-        if not all(_is_int(v) and 0 <= v < 2**32 for v in numbers):
+        if not _ints_within(numbers, 2**32):
             raise InputError("fingerprint: numbers must be 32-bit hashes")
         return cls(tuple(signature), size, tuple(numbers))
+
+
+def _ints_within(values: list[Any], end: int) -> bool:
+    """Whether every value is an int (not a bool) in [0, end)."""
+    return not values or (set(map(type, values)) == {int} and min(values) >= 0 and max(values) < end)
 
 
 def _is_int(value: object) -> TypeGuard[int]:

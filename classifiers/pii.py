@@ -42,6 +42,8 @@ IBAN_LENGTHS: dict[str, int] = {
 # When two candidates overlap, the type listed first wins (then the longer span).
 _PRIORITY = ("email", "iban", "card", "tckn", "phone", "card_last4")
 
+# Invisible characters: pasted from apps (bidi isolates around numbers) or typed to slip a number past a filter.
+_INVISIBLE = re.compile(r"[\xad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff]")
 _URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
 _EMAIL = re.compile(r"(?<![\w.+-])[\w.%+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}(?![\w-])")
 _IBAN_START = re.compile(r"(?<!\w)[A-Za-z]{2}\d{2}(?= ?[A-Za-z0-9])")
@@ -72,11 +74,11 @@ _PHONE = re.compile(
 )
 # A label that makes the number after it an order, tracking, invoice, subscriber or device number.
 _OTHER_LABEL = re.compile(
-    r"\b(?:sipari[sş]|order|takip|tracking|kargo|g[oö]nderi|fatura|invoice|abone(?:lik)?|m[uü][sş]teri|referans|ref"
+    r"\b(?:sipari[sş]|order|takip|tracking|kargo|g[oö]nderi|fatura|invoice|abone(?:lik)?|m[uü][sş]teri|referans|ref\b"
     r"|ba[sş]vuru|talep|[sş]ikayet|dosya|kay[ıi]t|[uü]r[uü]n|seri|imei|barkod|dekont|i[sş]lem|ticket|case)\w*"
     r"\s*(?:takip\s*)?(?:(?:no|nr|numara\w*|kod\w*|id)\b|#)\.?\s*[:#=-]?\s*$"
-    # these name their number even without "no"
-    r"|\b(?:imei|iccid|ref|referans|barkod)\w*\s*(?:(?:no|nr|numara\w*)\b)?\.?\s*[:#=-]?\s*$",
+    # these name their number even without "no" ("ref" only as a word: "Refah", "reform" name nothing)
+    r"|\b(?:imei|iccid|ref\b|referans|barkod)\w*\s*(?:(?:no|nr|numara\w*)\b)?\.?\s*[:#=-]?\s*$",
     re.IGNORECASE,
 )
 _LABEL_REACH = 40  # characters before a number searched for its label
@@ -214,7 +216,19 @@ def _sonu_digits(m: re.Match[str]) -> tuple[int, int] | None:
 
 
 def find_pii(text: str) -> tuple[PiiSpan, ...]:
-    """Every validated identifier in ``text``: character spans into it, sorted and never overlapping."""
+    """Every validated identifier in ``text``: character spans into it, sorted and never overlapping.
+
+    Characters nobody sees (zero-width spaces, direction marks, the soft hyphen) are looked through: "0532<ZWSP>123
+    45 67" is a phone number to its reader, so it is found, and its span covers the hidden characters inside it.
+    """
+    if _INVISIBLE.search(text) is None:
+        return _find(text)
+    kept = [i for i, ch in enumerate(text) if not _INVISIBLE.match(ch)]
+    visible = "".join(text[i] for i in kept)
+    return tuple(PiiSpan(s.type, kept[s.start], kept[s.end - 1] + 1) for s in _find(visible))
+
+
+def _find(text: str) -> tuple[PiiSpan, ...]:
     # Every identifier has an "@" or a run of three digits; most texts have neither and stop here.
     if not text or ("@" not in text and _THREE_DIGITS.search(text) is None):
         return ()

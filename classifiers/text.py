@@ -47,12 +47,12 @@ def turkish_casefold(text: str) -> str:
 def ascii_fold(text: str) -> str:
     """Map Turkish letters to their plain look-alikes (ç->c, ğ->g, ı->i, ö->o, ş->s, ü->u) and strip other accents.
 
-    Casefold first (``turkish_casefold``): uppercase letters keep their case here.
+    Casefold first (``turkish_casefold``): ASCII uppercase letters keep their case here.
     """
     folded = text.translate(_ASCII)
     if folded.isascii():
         return folded
-    return _COMBINING.sub("", unicodedata.normalize("NFKD", folded))
+    return _COMBINING.sub("", unicodedata.normalize("NFKD", folded)).lower()  # "𝐊" decomposes to "K"
 
 
 def squeeze_repeats(text: str) -> str:
@@ -75,7 +75,8 @@ def fold_letters(text: str) -> str:
             text = text.replace(letter, plain)
     if text.isascii():
         return text
-    return _COMBINING.sub("", unicodedata.normalize("NFKD", text))
+    # .lower() again: compatibility letters ("𝐊𝐮𝐳𝐞𝐲" in bold from a styled-text app) decompose to capitals
+    return _COMBINING.sub("", unicodedata.normalize("NFKD", text)).lower()
 
 
 def fold(text: str) -> str:

@@ -60,6 +60,8 @@ def load_settings(
             raise ConfigError(f"cannot read: {exc}", source=source) from exc
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"not valid TOML: {exc}", source=source) from exc
+        except ValueError as exc:  # a path with a NUL character ("embedded null byte")
+            raise ConfigError(f"cannot read: {exc}", source=source) from None
     _layer_env(data, env)
     for dotted, value in (overrides or {}).items():
         _set_dotted(data, dotted.split("."), value)
@@ -223,6 +225,41 @@ def _check(settings: Settings, source: str) -> None:
         raise ConfigError(f'expected "text" or "json", got {shown!r}', source=source, key="log.format")
     if not 0.0 <= settings.tickets.min_sentiment_score <= 1.0:
         raise ConfigError("expected a number from 0 to 1", source=source, key="tickets.min_sentiment_score")
+    _check_paths(settings, source)
+
+
+#: Settings that are paths: what each must be, and whether it is read from the config file's folder (else from the
+#: working directory). One that does not exist yet is left to the component (made later, or reported when used).
+PATH_KEYS = {
+    "customers.file": ("file", True),
+    "smtp.ca_file": ("file", True),
+    "replies.templates": ("directory", True),
+    "digests.out_dir": ("directory", True),
+    "store.sqlite_path": ("file", False),
+    "analysis.models": ("directory", False),
+}
+
+
+def _check_paths(settings: Settings, source: str) -> None:
+    for key, (kind, from_config) in PATH_KEYS.items():
+        section, name = key.split(".")
+        value = getattr(getattr(settings, section), name)
+        if not value:
+            continue
+        if "\x00" in value:  # the OS would refuse it with a ValueError deep inside whatever opens it
+            raise ConfigError(f"expected a path to a {kind}, got one with a NUL character", source=source, key=key)
+        path = resolve_path(settings, value) if from_config else Path(value).expanduser()
+        try:
+            is_dir = path.is_dir() if path.exists() or path.is_symlink() else None
+            if is_dir is None:
+                continue
+            path.stat()  # a symlink loop or a dangling link fails here
+        except OSError as exc:
+            problem = f"expected a {kind}; {path} cannot be read: {exc.strerror}"
+            raise ConfigError(problem, source=source, key=key) from None
+        if is_dir != (kind == "directory"):
+            found = "a directory" if is_dir else "a file"
+            raise ConfigError(f"expected a {kind}, but {path} is {found}", source=source, key=key)
 
 
 def _check_schedule(settings: Settings, source: str) -> None:
@@ -343,8 +380,8 @@ def _check_sources(settings: Settings, source: str) -> None:
 
 
 def resolve_path(settings: Settings, relative: str) -> Path:
-    """A path from the config, taken relative to the config file's folder."""
-    p = Path(relative)
+    """A path from the config: ``~`` is the home folder, a relative one is taken from the config file's folder."""
+    p = Path(relative).expanduser()
     if p.is_absolute() or settings.path is None:
         return p
     return Path(settings.path).parent / p

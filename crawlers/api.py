@@ -79,6 +79,10 @@ class ApiSource(BaseSource):
         client = PoliteClient(self.config, client=self._client, sleep=self._sleep, clock=self._clock)
         try:
             yield client
+        except SourceError as exc:  # the crawl failed, but what it sent still counts in its run row
+            stats.update(client.stats)
+            exc.counts = exc.counts if exc.counts is not None else stats
+            raise
         finally:
             if self._client is None:
                 client.close()
@@ -156,6 +160,7 @@ class Failures:
     def raise_if_all(self, tried: int) -> None:
         """Nothing could be read at all: the crawl stage records the first failure."""
         if self.errors and len(self.errors) == tried:
+            self.errors[0].counts = self.stats  # the requests of every failed try, for the run row
             raise self.errors[0]
 
 

@@ -128,7 +128,7 @@ class AppStoreSource(ApiSource):
             published = datetime.fromisoformat(updated)
         except ValueError:
             return None
-        if not rid.isdigit() or not content.strip():
+        if not (rid.isascii() and rid.isdigit()) or not content.strip():  # "²".isdigit() is true, int("²") fails
             return None
         rating = _label(entry, "im:rating")
         author = entry.get("author")
@@ -144,7 +144,7 @@ class AppStoreSource(ApiSource):
             payload={
                 "app_id": app,
                 "country": country,
-                "rating": int(rating) if rating.isdigit() else None,
+                "rating": int(rating) if rating.isascii() and rating.isdigit() else None,
                 "version": _label(entry, "im:version") or None,
             },
         )

@@ -26,6 +26,7 @@ FETCHED = "fetched"  # items read off the source, before the store drops what it
 PARSE_FAILURES = "parse_failures"  # pages or items nobody could read: counted, reported, never silent
 FAILED = "failed"  # items or pages lost to an error that was not a parse failure
 NOT_MODIFIED = "not_modified"  # conditional GETs answered 304
+PAGE_LIMIT = "page_limit"  # walks that stopped at max_pages with more pages offered: the rest is not read
 
 
 @dataclass(frozen=True)

@@ -82,7 +82,7 @@ class BlueskySource(ApiSource):
                 self.page_failed(exc, first=page == 0, what=f"bluesky page {page + 1}", stats=stats)
                 return walk
             for raw in posts:
-                uri = raw.get("uri") if isinstance(raw, Mapping) else None
+                uri = raw.get("uri") if isinstance(raw, Mapping) and isinstance(raw.get("uri"), str) else None
                 indexed = parse_iso(raw.get("indexedAt")) if isinstance(raw, Mapping) else None
                 if seen.before(uri) or (indexed and last_seen_at and indexed < last_seen_at):
                     stats["known"] += 1

@@ -9,13 +9,15 @@ from urllib.parse import parse_qs, urlsplit
 
 from parsel import Selector
 
-from crawlers.turkish_dates import ISTANBUL
+from crawlers.turkish_dates import ISTANBUL, on_calendar
 from store.errors import SourceParseError
 
 _TOPIC_PATH = re.compile(r"^/?(?P<slug>[^/?#]+)--(?P<id>\d+)/?$")
 _DATE = re.compile(r"^(?P<d>\d{1,2})\.(?P<m>\d{1,2})\.(?P<y>\d{4})(?:\s+(?P<hh>\d{1,2}):(?P<mm>\d{2}))?$")
 _TIME = re.compile(r"^(?P<hh>\d{1,2}):(?P<mm>\d{2})$")
 _DIGITS = re.compile(r"\d+")
+_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+MAX_DIGITS = 18  # what a 64-bit column holds; int() refuses over 4,300 digits with ValueError
 
 
 @dataclass(frozen=True)
@@ -56,7 +58,7 @@ def topic_path(url: str) -> str | None:
 
 def _number(text: str | None) -> int | None:
     digits = "".join(_DIGITS.findall(text or ""))
-    return int(digits) if digits else None
+    return int(digits) if 0 < len(digits) <= MAX_DIGITS else None
 
 
 def _date(text: str) -> datetime | None:
@@ -64,15 +66,17 @@ def _date(text: str) -> datetime | None:
     if found is None:
         return None
     try:
-        return datetime(
-            int(found["y"]),
-            int(found["m"]),
-            int(found["d"]),
-            int(found["hh"] or 0),
-            int(found["mm"] or 0),
-            tzinfo=ISTANBUL,
+        return on_calendar(
+            datetime(
+                int(found["y"]),
+                int(found["m"]),
+                int(found["d"]),
+                int(found["hh"] or 0),
+                int(found["mm"] or 0),
+                tzinfo=ISTANBUL,
+            )
         )
-    except ValueError:  # 31.02.2024, 25:61: not a date
+    except (ValueError, OverflowError):  # 31.02.2024, 25:61, 01.01.0001: not a date to keep
         return None
 
 
@@ -141,7 +145,7 @@ def parse_entry(node: Selector) -> Entry | None:
 
 def parse_topic_page(html: str, url: str = "") -> TopicPage:
     """A topic page's title, pager and entries; SourceParseError when it has no entry list at all."""
-    page = Selector(text=html)
+    page = Selector(text=_CONTROLS.sub(" ", html))  # lxml refuses attributes around control characters
     items = page.css("ul#entry-item-list")
     if not items:
         raise SourceParseError(f"no entry list (ul#entry-item-list) on {urlsplit(url).path or 'the page'}")
@@ -152,7 +156,7 @@ def parse_topic_page(html: str, url: str = "") -> TopicPage:
         title = normalise(title_node[0].attrib.get("data-title", "")) or content_text(title_node[0])
         topic_id = _number(title_node[0].attrib.get("data-id"))
     if topic_id is None and (path := topic_path(url)):
-        topic_id = int(path.rsplit("--", 1)[1])
+        topic_id = _number(path.rsplit("--", 1)[1])
     entries: list[Entry] = []
     unparsed = 0
     for node in items[0].xpath("./li"):

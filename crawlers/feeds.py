@@ -59,7 +59,7 @@ class _TextOnly(HTMLParser):
 
 def html_to_text(fragment: str | None) -> str:
     """Text of an HTML fragment: tags stripped, entities unescaped (twice-escaped ones too), blanks squeezed."""
-    if not fragment:
+    if not isinstance(fragment, str) or not fragment:  # JSON sources hand over whatever the field held
         return ""
     parser = _TextOnly()
     parser.feed(fragment)
@@ -79,7 +79,7 @@ def parse_rfc822(value: str | None) -> datetime | None:
             parsed = parsedate_to_datetime(candidate)
         except (TypeError, ValueError, IndexError):
             continue
-        return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
+        return _utc(parsed)
     return parse_iso(value)
 
 
@@ -100,7 +100,15 @@ def parse_iso(value: object) -> datetime | None:
         parsed = datetime.fromisoformat(value.strip())
     except ValueError:
         return None
-    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
+    return _utc(parsed)
+
+
+def _utc(parsed: datetime) -> datetime | None:
+    """``parsed`` in UTC (no zone means UTC); None when that falls off the calendar (year 1 at +01:00)."""
+    try:
+        return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
+    except OverflowError:
+        return None
 
 
 _Reader = Callable[[ET.Element], "FeedItem | None"]
@@ -204,7 +212,7 @@ def _rss_item(item: ET.Element) -> FeedItem | None:
     published = parse_rfc822(_text(item, "pubDate")) or parse_iso(_text(item, f"{{{DC}}}date"))
     return FeedItem(
         id=guid or link,
-        link=link or (guid if guid.startswith(("http://", "https://")) else ""),
+        link=_web(link) or _web(guid),
         title=title,
         text=text or title,
         published=published,
@@ -223,7 +231,7 @@ def _rss1_item(item: ET.Element) -> FeedItem | None:
         return None
     published = parse_iso(_text(item, f"{{{DC}}}date"))
     author = _text(item, f"{{{DC}}}creator")
-    return FeedItem(about or link, link or about, title, text or title, published, author)
+    return FeedItem(about or link, _web(link) or _web(about), title, text or title, published, author)
 
 
 def _atom_entry(entry: ET.Element) -> FeedItem | None:
@@ -238,13 +246,18 @@ def _atom_entry(entry: ET.Element) -> FeedItem | None:
     source = entry.find(f"{{{ATOM}}}source")
     return FeedItem(
         id=entry_id or link,
-        link=link,
+        link=_web(link),
         title=title,
         text=text or title,
         published=published,
         author=_text(author, f"{{{ATOM}}}name") if author is not None else "",
         publisher=_atom_text(source.find(f"{{{ATOM}}}title")) if source is not None else "",
     )
+
+
+def _web(url: str) -> str:
+    """``url`` when it is a web page's address; "" for ``javascript:``, ``file:``, tag URIs and other non-links."""
+    return url if url.lower().startswith(("http://", "https://")) else ""
 
 
 def _atom_link(entry: ET.Element) -> str:

@@ -14,9 +14,11 @@ import httpx
 from config.settings import doc
 from crawlers.api import ApiSource
 from crawlers.base import FETCHED, PARSE_FAILURES, CrawlResult, cursor_of, register, with_cursor
-from crawlers.http import PoliteClient, check_status
+from crawlers.http import PoliteClient, check_status, without_credentials
 from store.errors import NotConfigured, SourceBlocked, SourceError, SourceParseError, SourceRateLimited
 from store.model import Brand, CrawlState, RawMention
+
+MAX_SECONDS = 253_402_300_800  # 10000-01-01T00:00:00Z, the first second a datetime cannot hold
 
 
 @dataclass
@@ -158,7 +160,8 @@ class GooglePlaySource(ApiSource):
         reply = _part(comments, "developerComment")
         seconds = _seconds(user.get("lastModified"))
         text = str(user.get("text") or "")
-        if not review.get("reviewId") or not text.strip() or seconds is None:
+        rid = str(review.get("reviewId") or "").strip()
+        if not isinstance(review.get("reviewId"), str) or not rid or not text.strip() or seconds is None:
             return None
         title, _, body = text.partition("\t") if "\t" in text else ("", "", text)  # Play joins title and body
         language = str(user.get("reviewerLanguage") or "")
@@ -172,7 +175,6 @@ class GooglePlaySource(ApiSource):
             replied = _seconds(reply.get("lastModified"))
             payload["reply"] = str(reply["text"])
             payload["replied_at"] = datetime.fromtimestamp(replied, UTC).isoformat() if replied is not None else None
-        rid = str(review["reviewId"])
         mention = self.mention(
             brand,
             rid,
@@ -198,14 +200,17 @@ def _part(comments: list[Any], key: str) -> Mapping[str, Any]:
 def _seconds(stamp: Any) -> int | None:
     """A protobuf Timestamp's seconds; JSON carries int64 as a string."""
     value = stamp.get("seconds") if isinstance(stamp, Mapping) else None
-    return int(value) if isinstance(value, int) or (isinstance(value, str) and value.isdigit()) else None
+    if isinstance(value, str) and value.isascii() and value.isdigit():  # "²".isdigit() is true, int("²") fails
+        value = int(value)
+    # bool is an int too; beyond the year 9999 a datetime cannot hold the second
+    return value if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < MAX_SECONDS else None
 
 
 def _google_error(response: httpx.Response) -> str:
     """``: message`` from a Google API error body ``{"error": {"message": ...}}``, if there is one."""
     try:
         error = response.json().get("error")
-    except (ValueError, AttributeError):
+    except (ValueError, AttributeError, RecursionError):
         return ""
     message = error.get("message") if isinstance(error, Mapping) else None
-    return f": {str(message)[:200]}" if message else ""
+    return f": {without_credentials(str(message), response)[:200]}" if message else ""

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import random
 import time
+import weakref
 from collections import Counter
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -15,6 +17,7 @@ from typing import Any
 import httpx
 
 from crawlers.base import REQUESTS, SourceConfig
+from crawlers.bounds import Deadline, Inflater
 from store.errors import SourceBlocked, SourceError, SourceParseError, SourceRateLimited
 
 log = logging.getLogger(__name__)
@@ -27,6 +30,10 @@ RATE_HEADERS = (
     ("x-ratelimit-remaining", "x-ratelimit-reset"),
     ("ratelimit-remaining", "ratelimit-reset"),
 )
+# Only what Inflater undoes a bounded step at a time: a few hundred bytes of brotli can be gigabytes.
+ACCEPT_ENCODING = "gzip, deflate"
+DEADLINE_FACTOR = 3.0  # a whole answer within this many `timeout`s: a trickle of bytes resets every read timeout
+MAX_REDIRECTS = 10
 
 
 class PoliteClient:
@@ -37,7 +44,9 @@ class PoliteClient:
     - on 429 waits ``Retry-After`` or the rate-limit reset (up to ``config.max_wait``), then tries again;
       a longer wait, or a 429 that will not go away, ends the crawl with :class:`SourceRateLimited`;
     - when the rate-limit headers say nothing is left, waits for the reset before the next request;
-    - refuses bodies over ``config.max_bytes`` with :class:`SourceParseError`;
+    - refuses bodies over ``config.max_bytes`` with :class:`SourceParseError`, counting the bytes as they are
+      inflated (a gzip bomb stops at the cap), and answers that take over ``DEADLINE_FACTOR * timeout`` in all;
+    - follows at most ``MAX_REDIRECTS`` redirects, each counted as a request; a loop is a :class:`SourceError`;
     - counts requests in ``stats["requests"]`` and waits in ``stats["waited"]``.
 
     Other 4xx are handed back to the caller, who knows what they mean there (401: refresh the token).
@@ -58,6 +67,8 @@ class PoliteClient:
             headers={"User-Agent": config.user_agent},
         )
         self.client.headers.setdefault("User-Agent", config.user_agent)
+        self.client.headers["Accept-Encoding"] = ACCEPT_ENCODING
+        self._streams: weakref.WeakSet[Any] = weakref.WeakSet()  # connections this client opened, for Deadline
         self.sleep = sleep
         self.clock = clock
         self.stats: Counter[str] = Counter()
@@ -87,6 +98,8 @@ class PoliteClient:
                 self._back_off(attempt, f"{type(exc).__name__} on {_show(url)}")
                 attempt += 1
                 continue
+            except httpx.RequestError as exc:  # not a passing fault: retrying would meet it again
+                raise SourceError(f"{method} {_show(url)} failed: {type(exc).__name__}: {exc}") from exc
             self._note_rate_limit(response)
             if response.status_code == 429:
                 wait = self._retry_after(response)
@@ -106,26 +119,55 @@ class PoliteClient:
             return response
 
     def json(self, response: httpx.Response) -> Any:
-        """The body as JSON, decoded by its declared charset (UTF-8 if none); SourceParseError when it is not."""
+        """The body as JSON, decoded by its declared charset (UTF-8 if none); SourceParseError when it is not.
+
+        Bytes the charset cannot decode become U+FFFD: one broken post must not make its whole page unreadable.
+        """
         try:
-            return json.loads(response.content.decode(response.charset_encoding or "utf-8"))
-        except (ValueError, LookupError) as exc:
+            text = response.content.decode(response.charset_encoding or "utf-8", errors="replace")
+            return json.loads(text, parse_constant=_not_json)  # NaN would reach the store, and PostgreSQL refuses it
+        except (ValueError, LookupError, RecursionError) as exc:  # RecursionError: arrays nested 100,000 deep
             head = response.content[:60].decode("utf-8", "replace")
             raise SourceParseError(f"{_show(str(response.url))} did not answer JSON: {head!r}") from exc
 
     def _send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
-        self.stats[REQUESTS] += 1
-        with self.client.stream(method, url, **kwargs) as response:
-            declared = response.headers.get("content-length")
-            if declared and declared.isdigit() and int(declared) > self.config.max_bytes:
-                raise SourceParseError(f"{_show(url)} is {declared} bytes, over the {self.config.max_bytes} limit")
-            body = bytearray()
-            for chunk in response.iter_bytes():
-                body += chunk
-                if len(body) > self.config.max_bytes:
-                    raise SourceParseError(f"{_show(url)} is over the {self.config.max_bytes}-byte limit")
-            response._content = bytes(body)  # httpx's own slot for a read body: .content/.text/.json work
-        return response
+        """One answer with its body read, redirects followed here (each hop counted, its body never read)."""
+        follow = kwargs.pop("follow_redirects", self.client.follow_redirects)
+        auth = kwargs.pop("auth", httpx.USE_CLIENT_DEFAULT)
+        limit = self.config.timeout * DEADLINE_FACTOR
+        with Deadline(limit, self._streams) as deadline:
+            kwargs["extensions"] = {**(kwargs.get("extensions") or {}), "trace": deadline.trace}
+            request = self.client.build_request(method, url, **kwargs)
+            for _ in range(MAX_REDIRECTS + 1):
+                self.stats[REQUESTS] += 1
+                try:
+                    response = self.client.send(request, stream=True, auth=auth, follow_redirects=False)
+                    try:
+                        if follow and response.next_request is not None:
+                            request, auth = response.next_request, None
+                            continue
+                        if response.extensions.get("network_stream") is not None:  # reused: opened before
+                            self._streams.add(response.extensions["network_stream"])
+                        response._content = self._read(response, url)  # httpx's slot: .content/.text/.json work
+                    finally:
+                        response.close()
+                except httpx.TransportError as exc:
+                    if deadline.fired:  # the cut-off connection, not the server, ended this request
+                        raise httpx.ReadTimeout(f"no whole answer within {limit:g} s") from exc
+                    raise
+                if deadline.fired:  # a body without a length ends when the connection does: this one is cut short
+                    raise httpx.ReadTimeout(f"no whole answer within {limit:g} s")
+                return response
+        raise SourceError(f"{method} {_show(url)} redirected more than {MAX_REDIRECTS} times")
+
+    def _read(self, response: httpx.Response, url: str) -> bytes:
+        declared = response.headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > self.config.max_bytes:
+            raise SourceParseError(f"{_show(url)} is {declared} bytes, over the {self.config.max_bytes} limit")
+        body = Inflater(response.headers.get("content-encoding", ""), self.config.max_bytes, _show(url))
+        for chunk in response.iter_raw():
+            body.feed(chunk)
+        return body.finish()
 
     def _pause(self) -> None:
         now = self.clock()
@@ -203,7 +245,7 @@ def _error_detail(response: httpx.Response) -> str:
     """A short reason from an API error body ({"detail"}, {"message"}, {"error"}), if there is one."""
     try:
         body = json.loads(response.content[:4096])
-    except ValueError:
+    except (ValueError, RecursionError):
         return ""
     if isinstance(body, Mapping) and isinstance(body.get("error"), Mapping):
         body = body["error"]  # Google's shape: {"error": {"code", "message", "status"}}
@@ -211,8 +253,34 @@ def _error_detail(response: httpx.Response) -> str:
         for key in ("detail", "message", "error_description", "error", "title"):
             value = body.get(key)
             if isinstance(value, str) and value:
-                return f" ({value[:200]})"
+                return f" ({without_credentials(value, response)[:200]})"
     return ""
+
+
+def without_credentials(text: str, response: httpx.Response) -> str:
+    """``text`` with the credentials the request carried hidden: some APIs quote what they were sent in an error,
+    and the error is logged and stored (crawl health)."""
+    try:
+        sent = response.request.headers.get("authorization", "")
+    except RuntimeError:  # a response built without a request
+        return text
+    scheme, _, credential = sent.partition(" ")
+    hidden = [sent, credential]
+    if scheme.lower() == "basic":  # user:password, base64-encoded; either half may be quoted back
+        try:
+            user, _, password = base64.b64decode(credential, validate=True).decode().partition(":")
+        except (ValueError, UnicodeDecodeError):
+            user = password = ""
+        hidden += [f"{user}:{password}", user, password]
+    for value in sorted(hidden, key=len, reverse=True):
+        if len(value) >= 6:  # shorter ones would blank ordinary words
+            text = text.replace(value, "***")
+    return text
+
+
+def _not_json(constant: str) -> Any:
+    """JSON has no NaN or Infinity (RFC 8259), though Python's reader takes them."""
+    raise ValueError(f"{constant} is not JSON")
 
 
 def _number(value: str | None) -> float | None:

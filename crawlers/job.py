@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from crawlers import robots
-from crawlers.base import FAILED, FETCHED, PARSE_FAILURES, REQUESTS, CrawlResult, Source
+from crawlers.base import FAILED, FETCHED, PAGE_LIMIT, PARSE_FAILURES, REQUESTS, CrawlResult, Source
 from store.errors import NotConfigured, SourceError, StoreError
 from store.model import Brand, RawMention, SourceRun
 from store.repository import UnitOfWork
@@ -120,6 +120,7 @@ def crawl_pair(
     except (SourceError, NotConfigured) as exc:
         log.warning("crawl of %s failed: %s", pair, exc, extra=ids)
         report.failed[pair] = error = f"{type(exc).__name__}: {exc}"
+        counts.update(getattr(exc, "counts", None) or {})  # a failed crawl's requests were sent all the same
     run = SourceRun(
         source=source.name,
         brand=brand.name,
@@ -137,6 +138,8 @@ def crawl_pair(
     report.runs.append(run)
     if counts[PARSE_FAILURES]:
         log.warning("%s: %d page(s) or item(s) could not be read", pair, counts[PARSE_FAILURES], extra=ids)
+    if counts[PAGE_LIMIT]:
+        log.warning("%s: stopped at max_pages with more pages offered; older items were not read", pair, extra=ids)
     if not dry_run:
         try:
             with uow:

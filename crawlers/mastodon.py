@@ -10,7 +10,7 @@ from urllib.parse import parse_qsl, quote, urlsplit
 
 from config.settings import doc
 from crawlers.api import ApiSource
-from crawlers.base import FETCHED, PARSE_FAILURES, CrawlResult, cursor_of, register, with_cursor
+from crawlers.base import FETCHED, PAGE_LIMIT, PARSE_FAILURES, CrawlResult, cursor_of, register, with_cursor
 from crawlers.feeds import html_to_text, mark_newest, parse_iso
 from crawlers.http import PoliteClient, check_status
 from crawlers.queries import hashtags
@@ -132,6 +132,8 @@ class MastodonSource(ApiSource):
             url, params = parts._replace(query="").geturl(), dict(parse_qsl(parts.query))
             if since_id:
                 params.setdefault("since_id", since_id)
+        else:
+            stats[PAGE_LIMIT] += 1  # a timeline that keeps offering pages: the crawl stage says so
         walk.complete = True
         return walk
 
@@ -153,10 +155,12 @@ class MastodonSource(ApiSource):
         for key in ("replies_count", "reblogs_count", "favourites_count"):
             if isinstance(raw.get(key), int):
                 payload[key.removesuffix("_count")] = raw[key]
+        links = (raw.get("url"), raw.get("uri"))
+        url = next((u for u in links if isinstance(u, str) and u.startswith(("https://", "http://"))), None)
         return self.mention(
             brand,
             f"{host}:{status_id}",
-            str(raw.get("url") or raw.get("uri") or f"{root}/@{acct}/{status_id}"),
+            url or f"{root}/@{acct}/{status_id}",
             html_to_text(raw.get("content")),
             title=html_to_text(raw.get("spoiler_text")),  # the content warning, when there is one
             author=str(account.get("display_name") or "").strip() or acct,

@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 
 TIME_FILTERS = ("hour", "day", "week", "month", "year", "all")
 RECENT_LIMIT = 200  # fullnames remembered: posts sharing the newest second are told apart by name
+MAX_EPOCH = 253_402_300_000.0  # seconds: the year 9999, the last a datetime holds
 TOKEN_MARGIN = 60.0  # seconds: a token this close to expiry is replaced before use, not after a 401
 
 
@@ -230,15 +231,17 @@ def _fullname(post: Any) -> str | None:
     """``t3_<id>``: the post's ``name``, or built from its ``id``."""
     if not isinstance(post, Mapping):
         return None
-    if isinstance(post.get("name"), str) and post["name"]:
-        return str(post["name"])
-    return f"t3_{post['id']}" if isinstance(post.get("id"), str) and post["id"] else None
+    if isinstance(post.get("name"), str) and post["name"].strip():
+        return str(post["name"]).strip()
+    return f"t3_{post['id'].strip()}" if isinstance(post.get("id"), str) and post["id"].strip() else None
 
 
 def _float(value: Any) -> float | None:
+    """A number of seconds, from 0 to what a datetime can hold (epochs, lifetimes); None for anything else."""
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         return None
     try:
-        return float(value)
-    except ValueError:
+        number = float(value)
+    except (ValueError, OverflowError):  # OverflowError: an integer too large for a float
         return None
+    return number if 0 <= number < MAX_EPOCH else None  # also refuses nan and inf

@@ -22,6 +22,12 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 RETRY_STATUSES = frozenset({500, 502, 503, 504, 522, 524, 408})
+SCRAPY_TRANSIENT = (
+    "DownloadTimeoutError",
+    "DownloadFailedError",
+    "ResponseDataLossError",
+    "DownloadConnectionRefusedError",
+)
 
 
 def polite_settings(config: SourceConfig, *, log_level: str = "WARNING") -> dict[str, Any]:
@@ -48,6 +54,7 @@ def polite_settings(config: SourceConfig, *, log_level: str = "WARNING") -> dict
         "DOWNLOAD_TIMEOUT": config.timeout,
         "DOWNLOAD_MAXSIZE": config.max_bytes,
         "DOWNLOAD_WARNSIZE": 0,
+        "REDIRECT_MAX_TIMES": 10,  # as PoliteClient: a loop ends in the errback as a SourceError
         "KULAK_RETRIES": config.retries,
         "KULAK_RETRY_BACKOFF": config.backoff,
         "KULAK_MAX_RETRY_AFTER": config.max_wait,
@@ -72,7 +79,10 @@ def failure_error(failure: Failure, what: str) -> SourceError:
     reason = failure_reason(failure)
     if reason == "robots.txt forbids it":
         return SourceBlocked(f"{what}: robots.txt forbids it")
-    if "maxsize" in reason.lower() or "max size" in reason.lower():
+    # Scrapy 2.14+ cancels a body that grows past DOWNLOAD_MAXSIZE with an empty DownloadCancelledError (the
+    # reason goes to a log line only); a cancelled download has no other cause while the crawl runs.
+    cancelled = type(failure.value).__name__ == "DownloadCancelledError"
+    if cancelled or "maxsize" in reason.lower() or "max size" in reason.lower():
         return SourceParseError(f"{what}: larger than the page size limit")
     return SourceError(f"{what} failed: {reason}")
 
@@ -166,10 +176,20 @@ class PoliteDownloaderMiddleware:
         return request.replace(dont_filter=True, meta={**request.meta, "kulak_429_tries": tries + 1})
 
     async def process_exception(self, request: Request, exception: BaseException, spider: Any = None) -> Request | None:
+        from scrapy import exceptions as scrapy_errors
         from twisted.internet import error as tx
         from twisted.web._newclient import ResponseFailed
 
-        transient = (tx.TimeoutError, tx.TCPTimedOutError, tx.ConnectionRefusedError, tx.ConnectionLost, ResponseFailed)
+        transient: tuple[type[BaseException], ...] = (
+            tx.TimeoutError,
+            tx.TCPTimedOutError,
+            tx.ConnectionRefusedError,
+            tx.ConnectionLost,
+            tx.ConnectionDone,
+            ResponseFailed,
+        )
+        # Scrapy 2.14+ raises its own types for these instead of Twisted's, which older versions lack.
+        transient += tuple(getattr(scrapy_errors, name) for name in SCRAPY_TRANSIENT if hasattr(scrapy_errors, name))
         if isinstance(exception, transient):
             return await self._retry(request, type(exception).__name__)
         return None

@@ -6,8 +6,10 @@ import importlib
 import json
 import logging
 import multiprocessing
+import os
 import pickle
 import sys
+import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -24,6 +26,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 ERROR_STAT = "kulak/error"  # where abort_crawl leaves the error for the parent
+ORPHAN_CHECK = 0.5  # seconds between a child's looks at whether its parent still lives
+EXIT_ORPHANED = 70
 BASE_SETTINGS: dict[str, Any] = {
     "TELNETCONSOLE_ENABLED": False,
     "REMOTE_CONTROL_ENABLED": False,  # Scrapy 2.19's code-running HTTP server: never in a service
@@ -82,7 +86,14 @@ def run_spider(
     receiver, sender = context.Pipe(duplex=False)
     child = context.Process(
         target=_child_main,
-        args=(sender, path, dict(kwargs or {}), {**BASE_SETTINGS, **(settings or {})}, _stderr_logging(log_ids)),
+        args=(
+            sender,
+            path,
+            dict(kwargs or {}),
+            {**BASE_SETTINGS, **(settings or {})},
+            _stderr_logging(log_ids),
+            os.getpid(),
+        ),
         name=f"scrapy-{path.rsplit('.', 1)[-1]}",
         daemon=True,
     )
@@ -232,8 +243,11 @@ def _child_main(
     kwargs: dict[str, Any],
     settings: dict[str, Any],
     log_setup: LogSetup | None = None,
+    parent: int | None = None,
 ) -> None:
     """Entry point of the child process: crawl, then send one outcome dict back."""
+    if parent is not None:
+        threading.Thread(target=_orphan_watch, args=(parent,), name="parent-watch", daemon=True).start()
     try:
         if log_setup is not None:
             settings = _install_logging(log_setup, settings)
@@ -242,6 +256,14 @@ def _child_main(
         outcome = {"items": [], "stats": {}, "error": _describe(exc)}
     sender.send(outcome)
     sender.close()
+
+
+def _orphan_watch(parent: int) -> None:
+    """End the child once its parent is gone (killed with SIGKILL, say): nobody is left to take its items, and a
+    crawl of a slow site would otherwise run on for minutes against it."""
+    while os.getppid() == parent:
+        time.sleep(ORPHAN_CHECK)
+    os._exit(EXIT_ORPHANED)
 
 
 def _crawl(path: str, kwargs: dict[str, Any], settings: dict[str, Any]) -> dict[str, Any]:

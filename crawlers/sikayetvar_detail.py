@@ -16,6 +16,8 @@ B_BODY = "div.complaint-detail-description"
 # Brands open an answer with "Değerli Müşterimiz" / "Sayın Abonemiz" (our customer); complainants never write that.
 BRAND_GREETING = re.compile(r"^(?:degerli|sayin|kiymetli|saygideger)\s+\w+m[iu]z\b")
 _DIGITS = re.compile(r"\d+")
+_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+MAX_DIGITS = 18  # what a 64-bit column holds; int() refuses over 4,300 digits with ValueError
 _OUT_OF_FIVE = re.compile(r"5 üzerinden (\d)|(\d)\s*/\s*5")
 
 
@@ -30,6 +32,11 @@ class Detail:
     rating: int | None = None
     date_text: str = ""
     generation: str | None = None
+
+
+def page_selector(html: str) -> Selector:
+    """The page as a Selector; control characters become spaces, since lxml then refuses the attributes around them."""
+    return Selector(text=_CONTROLS.sub(" ", html))
 
 
 def normalise(text: str) -> str:
@@ -53,9 +60,9 @@ def first(node: Selector, css: str) -> Selector | None:
 
 
 def number(text: str | None) -> int | None:
-    """The digits of "1.840 görüntülenme" as 1840; None when there are none."""
+    """The digits of "1.840 görüntülenme" as 1840; None when there are none, or too many for a count or an id."""
     digits = "".join(_DIGITS.findall(text or ""))
-    return int(digits) if digits else None
+    return int(digits) if 0 < len(digits) <= MAX_DIGITS else None
 
 
 def says_resolved(node: Selector) -> bool:
@@ -65,7 +72,7 @@ def says_resolved(node: Selector) -> bool:
 
 def parse_detail_page(html: str) -> Detail:
     """The complaint page's title, body (the brand's replies kept apart), replies, outcome; body "" if unknown."""
-    page = Selector(text=html)
+    page = page_selector(html)
     if page.css(B_BODY):
         return _detail_b(page)
     if page.css(C_BODY):

@@ -14,6 +14,7 @@ from crawlers.sikayetvar_detail import (
     first,
     normalise,
     number,
+    page_selector,
     parse_detail_page,
     says_resolved,
     split_reply,
@@ -86,16 +87,34 @@ class ListPage:
 
 def slug_of(url: str) -> str:
     """The last path segment of a complaint URL, the title slug the site keeps stable."""
-    return urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1]
+    return _path(url).rstrip("/").rsplit("/", 1)[-1]
 
 
 def _segments(url: str) -> list[str]:
-    return [p for p in urlsplit(url).path.split("/") if p]
+    return [p for p in _path(url).split("/") if p]
+
+
+def _path(url: str) -> str:
+    """The URL's path; "" when it cannot be read at all ("https://[www...": urlsplit raises ValueError)."""
+    try:
+        return urlsplit(url).path
+    except ValueError:
+        return ""
+
+
+def _web_url(base: str, href: str) -> str | None:
+    """``href`` made absolute against ``base``, when that is a readable http(s) URL."""
+    try:
+        url = urljoin(base, href)
+        urlsplit(url)
+    except ValueError:
+        return None
+    return url if url.startswith(("https://", "http://")) else None
 
 
 def parse_list_page(html: str, page_url: str) -> ListPage:
     """The complaint cards of a brand or sub-topic list page, in page order; ``-video`` cards left out."""
-    page = Selector(text=html)
+    page = page_selector(html)
     truncated = "</html>" not in html[-4096:].lower()
     generation, found = _find_cards(page, page_url)
     last_close = html.lower().rfind("</article>") if truncated else -1
@@ -103,12 +122,13 @@ def parse_list_page(html: str, page_url: str) -> ListPage:
     video = unparsed = 0
     for node, link in found:
         href = link.attrib.get("href", "") if link is not None else ""
-        if urlsplit(href).path.rstrip("/").endswith("-video"):
+        if _path(href).rstrip("/").endswith("-video"):
             video += 1
             continue
         if truncated and href and html.rfind(href) > last_close:
             continue  # the card the cut went through: its text is incomplete, the page failure covers it
-        card = parse_card(node, generation or "", urljoin(page_url, href), link) if href else None
+        url = _web_url(page_url, href) if href else None
+        card = parse_card(node, generation or "", url, link) if url else None
         if card is None:
             unparsed += 1
             continue

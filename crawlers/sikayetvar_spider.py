@@ -11,7 +11,7 @@ import scrapy
 from scrapy.http import Request, Response, TextResponse
 from twisted.python.failure import Failure
 
-from crawlers.base import PARSE_FAILURES
+from crawlers.base import PAGE_LIMIT, PARSE_FAILURES
 from crawlers.scrapy_polite import failure_error, failure_reason
 from crawlers.scrapy_run import abort_crawl, crawl_aborted
 from crawlers.sikayetvar_markup import Card, Detail, parse_detail_page, parse_list_page
@@ -22,6 +22,9 @@ log = logging.getLogger(__name__)
 
 KIND = "sikayetvar"
 BROKEN = "walk_broken"  # a list page could not be read to its end: keep the old state so the gap is read again
+# DONT_FILTER: every request skips Scrapy's duplicate filter, which would drop a redirect back to a URL already
+# asked for without a word (callback and errback never called: a silent 0, or a complaint lost). A redirect loop
+# then ends at REDIRECT_MAX_TIMES in the errback; repeated cards are told apart by ``_keys`` instead.
 
 
 class SikayetvarSpider(scrapy.Spider):
@@ -75,6 +78,7 @@ class SikayetvarSpider(scrapy.Spider):
             cb_kwargs={"list_url": list_url, "page": page},
             headers={"Referer": list_url} if page > 1 else {},
             meta={"kulak_delay": self.list_delay},
+            dont_filter=True,  # see DONT_FILTER
         )
 
     def is_known(self, card: Card) -> bool:
@@ -113,14 +117,18 @@ class SikayetvarSpider(scrapy.Spider):
                 headers={"Referer": list_url},
                 meta={"kulak_delay": self.page_delay},
                 priority=1,  # read a page's complaints before turning the page, as a person would
+                dont_filter=True,  # see DONT_FILTER
             )
         if listing.truncated:
             log.warning("List page %s is cut short; kept %s cards", _bare(response.url), len(listing.cards))
             self.parse_failed("list_truncated", walk=True)
             return
         more = listing.has_next is not False and (listing.last_page is None or page < listing.last_page)
-        if listing.cards and more and not reached_known and page < self.max_pages:
-            yield self._list_request(list_url, page + 1)
+        if listing.cards and more and not reached_known:
+            if page < self.max_pages:
+                yield self._list_request(list_url, page + 1)
+            else:
+                self.count(PAGE_LIMIT)  # the list goes on past max_pages: the crawl stage says so
 
     def parse_detail(self, response: Response, card: Card) -> Iterator[dict[str, Any]]:
         detail = parse_detail_page(_html(response))

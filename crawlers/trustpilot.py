@@ -74,7 +74,7 @@ def parse_review_page(markup: str) -> ReviewPage:
         data = json.loads(found.group(1))
         props = data["props"]["pageProps"]
         rows = props["reviews"]
-    except (ValueError, KeyError, TypeError) as exc:
+    except (ValueError, KeyError, TypeError, RecursionError) as exc:  # RecursionError: [[[[... 100,000 deep
         raise SourceParseError(f"__NEXT_DATA__ is not the review JSON we know: {exc!r}"[:200]) from exc
     if not isinstance(rows, list):
         raise SourceParseError("__NEXT_DATA__ props.pageProps.reviews is not a list")
@@ -89,12 +89,12 @@ def parse_review(row: Any) -> Review | None:
         return None
     published = _iso(_table(row, "dates").get("publishedDate"))
     text = clean(row.get("text"))
-    if not row.get("id") or not text or published is None:
+    if not isinstance(row.get("id"), (str, int)) or not str(row["id"]).strip() or not text or published is None:
         return None
     consumer = _table(row, "consumer")
     rating = row.get("rating")
     return Review(
-        id=str(row["id"]),
+        id=str(row["id"]).strip(),
         title=clean(row.get("title")),
         text=text,
         rating=rating if isinstance(rating, int) else None,
@@ -119,9 +119,11 @@ def _table(row: Mapping[str, Any], key: str) -> Mapping[str, Any]:
 def _iso(value: Any) -> str | None:
     try:
         when = datetime.fromisoformat(str(value))
-    except ValueError:
+        when = when if when.tzinfo else when.replace(tzinfo=UTC)
+        when.astimezone(UTC)  # year 1 at +01:00 cannot be compared or stored: OverflowError
+    except (ValueError, OverflowError):
         return None
-    return (when if when.tzinfo else when.replace(tzinfo=UTC)).isoformat()
+    return when.isoformat()
 
 
 class TrustpilotSpider(scrapy.Spider):

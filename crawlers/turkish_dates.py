@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 ISTANBUL = ZoneInfo("Europe/Istanbul")
@@ -62,9 +62,9 @@ def parse_turkish_datetime(
         minute = int(match["minute"]) if match["minute"] else 0
         year = int(match["year"]) if match["year"] else local_now.year
         try:
-            when = datetime(year, month, day, hour, minute, tzinfo=tz)
-        except ValueError:
-            continue  # 31 Şubat, 25:61: not a date, keep looking
+            when = on_calendar(datetime(year, month, day, hour, minute, tzinfo=tz))
+        except (ValueError, OverflowError):
+            continue  # 31 Şubat, 25:61, 1 Ocak 0001: not a date to keep, keep looking
         if match["year"] is None and when > local_now + future_tolerance:
             try:
                 when = when.replace(year=year - 1)
@@ -72,6 +72,12 @@ def parse_turkish_datetime(
                 continue
         return when
     return None
+
+
+def on_calendar(when: datetime) -> datetime:
+    """``when``, checked to stay a datetime in UTC too (the store's zone): OverflowError for 0001-01-01 in Istanbul."""
+    when.astimezone(UTC)
+    return when
 
 
 def parse_site_datetime(text: str, now: datetime, *, tz: ZoneInfo = ISTANBUL) -> datetime | None:
@@ -83,7 +89,7 @@ def parse_site_datetime(text: str, now: datetime, *, tz: ZoneInfo = ISTANBUL) ->
     if _ISO.match(stripped):
         try:
             when = datetime.fromisoformat(stripped.replace("Z", "+00:00"))
-        except ValueError:
+            return on_calendar(when if when.tzinfo is not None else when.replace(tzinfo=tz))
+        except (ValueError, OverflowError):
             return None
-        return when if when.tzinfo is not None else when.replace(tzinfo=tz)
     return parse_turkish_datetime(text, now, tz=tz)

@@ -15,7 +15,7 @@ import httpx
 from config.settings import doc
 from crawlers.api import ApiSource
 from crawlers.base import FETCHED, PARSE_FAILURES, CrawlResult, register
-from crawlers.http import PoliteClient
+from crawlers.http import PoliteClient, without_credentials
 from crawlers.queries import boolean_query
 from store.errors import ConfigError, SourceBlocked, SourceError, SourceParseError
 from store.model import Brand, CrawlState, RawMention
@@ -115,7 +115,8 @@ class XSource(ApiSource):
 
     def _mentions(self, brand: Brand, body: Mapping[str, Any], stats: Counter[str]) -> list[RawMention]:
         includes = _mapping(body.get("includes"))
-        users = {str(u.get("id")): u for u in includes.get("users") or () if isinstance(u, Mapping)}
+        listed = includes.get("users")
+        users = {str(u.get("id")): u for u in listed if isinstance(u, Mapping)} if isinstance(listed, list) else {}
         mentions = []
         for tweet in body.get("data") or ():
             stats[FETCHED] += 1
@@ -128,11 +129,12 @@ class XSource(ApiSource):
 
     def _mention(self, brand: Brand, tweet: Any, users: Mapping[str, Mapping[str, Any]]) -> RawMention | None:
         """One post as a mention; None when it lacks an id or its text (counted by the caller)."""
-        if not isinstance(tweet, Mapping) or not tweet.get("id") or not isinstance(tweet.get("text"), str):
+        tweet_id = tweet.get("id") if isinstance(tweet, Mapping) else None
+        if not isinstance(tweet_id, (str, int)) or not str(tweet_id).strip() or not isinstance(tweet.get("text"), str):
             ids = {"source": self.name, "brand": brand.name}
             log.warning("X post without id or text skipped: %s", str(tweet)[:120], extra=ids)
             return None
-        tweet_id = str(tweet["id"])
+        tweet_id = str(tweet_id).strip()
         user = users.get(str(tweet.get("author_id")), {})
         username = str(user.get("username") or "")
         user_metrics = _mapping(user.get("public_metrics"))
@@ -151,7 +153,7 @@ class XSource(ApiSource):
             tweet["text"],
             author=str(user.get("name") or username),
             author_handle=f"@{username}" if username else "",
-            language=tweet.get("lang") or None,
+            language=tweet.get("lang") if isinstance(tweet.get("lang"), str) and tweet.get("lang") else None,
             published_at=_parse_time(tweet.get("created_at")),
             payload=payload,
         )
@@ -182,14 +184,14 @@ def _api_error(response: httpx.Response) -> SourceError:
     reason = ""
     try:
         problem = json.loads(response.content[:8192])
-    except ValueError:
+    except (ValueError, RecursionError):
         problem = None
     if isinstance(problem, Mapping):
         parts = [str(problem[k]) for k in ("title", "detail") if problem.get(k)]
         errors = problem.get("errors")
         if isinstance(errors, list) and errors and isinstance(errors[0], Mapping) and errors[0].get("message"):
             parts.append(str(errors[0]["message"]))
-        reason = ": ".join(dict.fromkeys(parts))
+        reason = without_credentials(": ".join(dict.fromkeys(parts)), response)  # an API may quote the token
     message = f"X API search: HTTP {status}" + (f" ({reason[:300]})" if reason else "")
     if status in (401, 403):
         return SourceBlocked(message + "; check the bearer token and the access tier")

@@ -16,13 +16,15 @@ class HelpdeskServer(LoopbackServer):
     """A stand-in that answers in its API's own error shapes; subclasses implement :meth:`serve`.
 
     ``rate_limit_next`` and ``fail_next`` make the next requests answer 429 (with ``Retry-After``) or an outage,
-    whatever they ask for, as a busy or broken helpdesk does.
+    whatever they ask for, as a busy or broken helpdesk does; ``revoke_after`` answers 401 once a number of
+    requests went through (a token revoked mid-run) until ``restore``.
     """
 
     def __init__(self) -> None:
         super().__init__()
         self.state = threading.Lock()  # guards what subclasses store: requests arrive on several threads
         self._canned = CannedReplies()
+        self._good_left: int | None = None  # requests served before the credentials stop working; None: no limit
 
     def rate_limit_next(self, times: int = 1, retry_after: float = 1) -> None:
         """Answer the next ``times`` requests with HTTP 429 and ``Retry-After: retry_after``."""
@@ -34,9 +36,25 @@ class HelpdeskServer(LoopbackServer):
         """Answer the next ``times`` requests with HTTP ``status`` (an outage)."""
         self._canned.add(self.error(status, "Service unavailable"), times)
 
+    def revoke_after(self, requests: int = 0) -> None:
+        """Serve ``requests`` more requests, then answer every one 401 (the token was revoked)."""
+        with self.state:
+            self._good_left = requests
+
+    def restore(self) -> None:
+        """Accept the credentials again."""
+        with self.state:
+            self._good_left = None
+
     def handle(self, request: Recorded) -> Reply:
         canned = self._canned.take(request)
-        return canned if canned is not None else self.serve(request)
+        if canned is not None:
+            return canned
+        with self.state:
+            revoked = self._good_left is not None and self._good_left <= 0
+            if self._good_left is not None and not revoked:
+                self._good_left -= 1
+        return self.error(401, "Unauthorized") if revoked else self.serve(request)
 
     def serve(self, request: Recorded) -> Reply:
         return self.error(404, "Not found")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import threading
 import time
@@ -55,7 +56,8 @@ class SlackServer(LoopbackServer):
 
     ``channels`` maps names to ids (addressable as ``#name``, ``name`` or id); the bot is in all of them except
     ``not_joined``. Errors are HTTP 200 ``{"ok": false, "error": ...}`` as Slack sends them; ``rate_limit_next``
-    and ``fail_next`` inject HTTP 429 / 5xx answers.
+    and ``fail_next`` inject HTTP 429 / 5xx answers; ``revoke_token_after`` refuses the token part-way through a run.
+    ``conversations.history`` pages by ``limit`` and ``cursor`` as Slack does.
     """
 
     DEFAULT_TOKEN = "xoxb-kulak-test-token"
@@ -95,6 +97,7 @@ class SlackServer(LoopbackServer):
             "files.completeUploadExternal": self._complete_upload,
         }
         self._drop_after: int = 0
+        self._revoked: tuple[int, str] | None = None  # good calls left before the token stops working, and the error
         self.answer_delay = 0.0  # seconds each call waits after doing its work, before answering (a slow Slack)
 
     def start(self) -> SlackServer:
@@ -115,6 +118,21 @@ class SlackServer(LoopbackServer):
         """Answer the next ``times`` calls with HTTP ``status`` (a Slack outage)."""
         with self._state:
             self._injected.extend([Reply.json({"ok": False, "error": error}, status)] * times)
+
+    def calm(self) -> None:
+        """Forget the injected answers not given yet: the storm or the outage is over."""
+        with self._state:
+            self._injected.clear()
+
+    def revoke_token_after(self, calls: int = 0, error: str = "token_revoked") -> None:
+        """Let ``calls`` more calls through, then refuse the token with ``error`` (revoked or rotated mid-run)."""
+        with self._state:
+            self._revoked = (calls, error)
+
+    def restore_token(self) -> None:
+        """Accept the token again (an operator installed a working one)."""
+        with self._state:
+            self._revoked = None
 
     def drop_answer_next(self, times: int = 1) -> None:
         """Carry out the next ``times`` calls, then hang up without answering (the caller cannot know it worked)."""
@@ -159,6 +177,12 @@ class SlackServer(LoopbackServer):
             return _error("not_authed")
         if token != self.token:
             return _error("invalid_auth")
+        with self._state:
+            if self._revoked is not None:
+                left, code = self._revoked
+                if left <= 0:
+                    return _error(code)
+                self._revoked = (left - 1, code)
         method = self._methods.get(request.path[len("/api/") :])
         if method is None:
             return Reply.json({"ok": False, "error": "unknown_method"}, 404)
@@ -219,7 +243,14 @@ class SlackServer(LoopbackServer):
         channel = self._channel_id(args.get("channel"))
         if channel is None or channel != str(args.get("channel")):  # history takes ids only
             return _error("channel_not_found")
-        return _ok(messages=self._listed(self._top_level(channel), args), has_more=False)
+        listed = self._listed(self._top_level(channel), args)
+        # Pages as Slack cuts them, newest first: ``limit`` (default 100) a page, an opaque cursor for the next.
+        limit = max(1, min(999, int(args.get("limit") or 100)))
+        start = int(base64.b64decode(str(args.get("cursor") or "")) or b"0")
+        end = start + limit
+        more = end < len(listed)
+        next_cursor = base64.b64encode(str(end).encode()).decode() if more else ""
+        return _ok(messages=listed[start:end], has_more=more, response_metadata={"next_cursor": next_cursor})
 
     def _conversations_replies(self, args: Args) -> Reply:
         channel = self._channel_id(args.get("channel"))

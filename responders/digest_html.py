@@ -16,7 +16,7 @@ from responders.digest_charts import CHART_NAMES, Chart, chart_key, digest_chart
 from responders.digest_model import Digest
 from responders.digest_sections import brand_tables, key_figures, plain_report
 from responders.digest_text import DigestText
-from responders.slack_text import plain
+from responders.slack_text import plain, without_bidi
 from store.errors import DeliveryError
 
 log = logging.getLogger(__name__)
@@ -35,7 +35,13 @@ def environment() -> Environment:
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        finalize=_shown,
     )
+
+
+def _shown(value: Any) -> Any:
+    """Every value the report prints: bidi controls from posts dropped, so they cannot reorder the page."""
+    return without_bidi(value) if isinstance(value, str) else value
 
 
 def data_uri(png: bytes) -> str:

@@ -67,7 +67,7 @@ class SmtpMailer:
             raise NotConfigured("nobody to e-mail: set digests.email_to")
         ca_file = None
         if smtp.ca_file:
-            ca_file = Path(smtp.ca_file)
+            ca_file = Path(smtp.ca_file).expanduser()
             if not ca_file.is_absolute():  # relative to the config file, like every other path in it
                 ca_file = (Path(settings.path).parent if settings.path else Path.cwd()) / ca_file
         return cls(

@@ -16,7 +16,7 @@ import httpx
 
 from responders.alerts import CaseView
 from responders.ticket_text import clip
-from store.errors import ConfigError, DeliveryError, DeliveryRejected, NotConfigured
+from store.errors import ConfigError, CredentialsRejected, DeliveryError, DeliveryRejected, NotConfigured
 from store.model import CaseChange
 
 if TYPE_CHECKING:
@@ -154,9 +154,13 @@ def request(
                 continue
             shown = "unknown" if wait is None else f"{wait:g} s"
             raise DeliveryError(f"{what} rate limited the request (HTTP 429, Retry-After {shown})", retry_after=wait)
-        text = redact(error_text(response), secrets)
+        # Some APIs quote the request in their errors: the credentials sent (Basic is only base64) are hidden too.
+        sent = response.request.headers.get("authorization", "")
+        text = redact(error_text(response), (sent, sent.partition(" ")[2], *secrets))
         if status >= 500 or status == 408:
             raise DeliveryError(f"{what} failed: HTTP {status}: {text}")
+        if status == 401:
+            raise CredentialsRejected(f"{what} refused Kulak's credentials: HTTP 401: {text}")
         raise DeliveryRejected(f"{what} refused {method} {httpx.URL(url).path}: HTTP {status}: {text}")
     raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
 

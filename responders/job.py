@@ -15,7 +15,7 @@ from responders.budget import DEFER, FOLD, AlertPolicy, group_key
 from responders.cases import Drafter, case_view, notify, queue_change
 from responders.ops import queue_delivery_problem
 from responders.routing import TicketRouter
-from store.errors import DeliveryError, DeliveryRejected
+from store.errors import CredentialsRejected, DeliveryError, DeliveryRejected
 from store.model import CaseChange, CaseEvent, Delivery, DeliveryStatus, Mention, MentionStatus, Ticket
 from store.repository import UnitOfWork, drain
 
@@ -28,6 +28,8 @@ NO_ALERT = "-"  # a ticket's channel when its route says alert = false
 CHANNEL_OFF_WAIT = 300.0  # a delivery for a channel that is switched off is looked at again this much later
 CLAIM_BATCH = 5  # deliveries a worker claims at a time
 LEASE = 600.0  # seconds a claimed delivery is this worker's; one that died is taken over after this
+CREDENTIALS_WAIT = 300.0  # a channel that refused Kulak's token is tried again (one delivery) this much later
+OUTAGE_RUN = 3  # transient failures in a row on one channel before its other deliveries wait the outage out
 # In one process the scheduler's jobs and the Slack action worker both empty the outbox: one at a time, so the
 # action worker's refreshed alert waits for a running pass rather than being skipped by it.
 _SENDING = threading.Lock()
@@ -200,12 +202,17 @@ def deliver_pending(
     (the lease of a worker that died runs out and another takes the row over). A change waits for the alert it
     updates. A delivery a crash (or a timeout) may have left half-sent is looked for on the far side first, where
     the channel can look (``find_sent``). A rejected delivery fails for good and tells the operators; a transient
-    failure is retried later with backoff (or after the far side's Retry-After). ``stop`` is asked between
-    deliveries: what is claimed and not yet sent is given back. Counts are by outcome; those of updates (thread
-    notes, refreshed alerts, helpdesk comments) say "updates_".
+    failure is retried later with backoff (or after the far side's Retry-After). A channel is not hammered: once
+    it refused Kulak's token, rate limited, or failed ``OUTAGE_RUN`` times in a row, its other deliveries of the
+    pass are given back untried ("waiting_for_credentials", "waiting_out_rate_limit", "waiting_out_outage") until
+    it is worth another try; a refused token keeps them pending, not failed, and tells the operators. ``stop``
+    is asked between deliveries: what is claimed and not yet sent is given back. Counts are by outcome; those of
+    updates (thread notes, refreshed alerts, helpdesk comments) say "updates_".
     """
     counts: Counter[str] = Counter()
     handled = 0
+    held: dict[str, tuple[datetime, str, str]] = {}  # channel -> until when, why (the count), the error
+    failing: Counter[str] = Counter()  # transient failures in a row, by channel
     with _SENDING:
         while handled < limit and not stop():
             moment = now or datetime.now(UTC)
@@ -222,10 +229,39 @@ def deliver_pending(
                         uow.deliveries.release([d.id or 0 for d, _ in batch[index:]])
                         uow.commit()
                     break
-                outcome = _deliver_one(uow, alerters, ops, delivery, earlier, now)
+                if delivery.channel in held:  # given back untried: it keeps its attempts and its ``earlier``
+                    due, outcome, why = held[delivery.channel]
+                    with uow:
+                        uow.deliveries.put_back(delivery.id or 0, due, earlier, why)
+                        uow.commit()
+                else:
+                    outcome, retry_at, error = _deliver_one(uow, alerters, ops, delivery, earlier, now)
+                    _hold(held, failing, delivery.channel, outcome, retry_at, error)
+                    outcome = "retry_later" if outcome == "rate_limited" else outcome
                 counts[outcome if delivery.kind in ("alert", "ops", "digest", "crisis") else f"updates_{outcome}"] += 1
             handled += len(batch)
     return +counts
+
+
+def _hold(
+    held: dict[str, tuple[datetime, str, str]],
+    failing: Counter[str],
+    channel: str,
+    outcome: str,
+    until: datetime | None,
+    error: str,
+) -> None:
+    """Whether the rest of the pass leaves ``channel`` alone after this outcome, until when, and why."""
+    failing[channel] = failing[channel] + 1 if outcome in ("retry_later", "rate_limited") else 0
+    if until is None:
+        return
+    if outcome == "waiting_for_credentials":
+        held[channel] = (until, outcome, error)
+    elif outcome == "rate_limited":
+        held[channel] = (until, "waiting_out_rate_limit", error)
+    elif failing[channel] >= OUTAGE_RUN:
+        held[channel] = (until, "waiting_out_outage", error)
+        log.warning("%s failed %d times in a row; its deliveries wait until %s", channel, OUTAGE_RUN, until)
 
 
 def _deliver_one(
@@ -235,15 +271,16 @@ def _deliver_one(
     d: Delivery,
     earlier: datetime | None,
     now: datetime | None,
-) -> str:
+) -> tuple[str, datetime | None, str]:
+    """Send one claimed delivery; what came of it, and when a failed one is due again (with the error)."""
     assert d.id is not None
     moment = now or datetime.now(UTC)
     alerter = alerters.get(d.channel)
     if alerter is None:  # its channel is switched off now; kept for when it is back
         with uow:
-            uow.deliveries.wait(d.id, moment + timedelta(seconds=CHANNEL_OFF_WAIT))
+            uow.deliveries.put_back(d.id, moment + timedelta(seconds=CHANNEL_OFF_WAIT), earlier)
             uow.commit()
-        return "waiting_for_channel"
+        return "waiting_for_channel", None, ""
     parent_ref = None
     if d.parent_key is not None:
         with uow:
@@ -251,11 +288,11 @@ def _deliver_one(
             if parent is None or parent.status in (DeliveryStatus.FAILED, DeliveryStatus.DEFERRED):
                 uow.deliveries.mark_failed(d.id, "the alert it updates was never sent", final=True)
                 uow.commit()
-                return "orphaned"
+                return "orphaned", None, ""
             if parent.status is DeliveryStatus.PENDING or not parent.external_ref:
-                uow.deliveries.wait(d.id, moment + timedelta(seconds=PARENT_WAIT))
+                uow.deliveries.put_back(d.id, moment + timedelta(seconds=PARENT_WAIT), earlier)
                 uow.commit()
-                return "waiting_for_alert"
+                return "waiting_for_alert", None, ""
             parent_ref = parent.external_ref
     try:
         ref = None
@@ -265,6 +302,22 @@ def _deliver_one(
         outcome = "recovered" if ref else "sent"
         if ref is None:
             ref = alerter.send(d.payload, d.target, key=d.key, parent_ref=parent_ref)
+    except CredentialsRejected as exc:
+        # Not the delivery's fault and the same for every other one: it stays pending, its attempts untouched.
+        until = moment + timedelta(seconds=CREDENTIALS_WAIT)
+        log.error(
+            "%s refused Kulak's credentials; its deliveries wait (next try %s): %s",
+            d.channel,
+            f"{until:%H:%M:%S}",
+            exc,
+            extra={"delivery": d.key, "case_id": d.ticket_id},
+        )
+        with uow:
+            uow.deliveries.put_back(d.id, until, earlier, str(exc))
+            if d.kind != "ops":
+                queue_delivery_problem(uow, ops, d, str(exc), moment)
+            uow.commit()
+        return "waiting_for_credentials", until, str(exc)
     except DeliveryRejected as exc:
         log.error("delivery %s rejected: %s", d.key, exc, extra={"delivery": d.key, "case_id": d.ticket_id})
         with uow:
@@ -272,7 +325,7 @@ def _deliver_one(
             if d.kind != "ops":
                 queue_delivery_problem(uow, ops, d, str(exc), moment)
             uow.commit()
-        return "rejected"
+        return "rejected", None, str(exc)
     except DeliveryError as exc:
         wait = retry_delay(d.attempts + 1, exc.retry_after)
         log.warning(
@@ -290,7 +343,7 @@ def _deliver_one(
             if failed.status is DeliveryStatus.FAILED and d.kind != "ops":
                 queue_delivery_problem(uow, ops, d, f"gave up after {failed.attempts} attempts: {exc}", moment)
             uow.commit()
-        return "retry_later"
+        return ("rate_limited" if exc.retry_after is not None else "retry_later"), retry_at, str(exc)
     with uow:
         uow.deliveries.mark_sent(d.id, ref)
         uow.audit.record("responder", "delivered", d.key, channel=d.channel, ref=ref)
@@ -298,4 +351,4 @@ def _deliver_one(
             detail = {"channel": d.channel, "target": d.target, "ref": ref}
             uow.tickets.add_event(CaseEvent(d.ticket_id, "alert", detail))
         uow.commit()
-    return outcome
+    return outcome, None, ""

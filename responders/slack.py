@@ -20,7 +20,7 @@ from slack_sdk.http_retry import HttpRequest, HttpResponse, RateLimitErrorRetryH
 from responders.alerts import CaseView, facts, headline
 from responders.slack_blocks import alert_payload, change_payloads
 from responders.slack_text import SECTION_TEXT, clip, plain
-from store.errors import DeliveryError, DeliveryRejected, NotConfigured
+from store.errors import CredentialsRejected, DeliveryError, DeliveryRejected, NotConfigured
 from store.model import CaseChange
 
 if TYPE_CHECKING:
@@ -38,6 +38,8 @@ PERMANENT_ERRORS = frozenset(
         "invalid_blocks", "invalid_blocks_format", "msg_too_long", "no_text", "invalid_arguments",
     }
 )  # fmt: skip
+#: Of those, the ones that say the token itself is no good: every call on it will fail the same way.
+TOKEN_ERRORS = frozenset({"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired"})
 
 
 class RateLimitRetry(RateLimitErrorRetryHandler):
@@ -96,6 +98,7 @@ def slack_client(
     )
 
 
+HISTORY_PAGES = 20  # pages of 200 messages read to find an earlier attempt's message before giving up for now
 CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
 METADATA_EVENT = "kulak_delivery"
 
@@ -218,21 +221,36 @@ class SlackAlerter:
         if op in ("update", "upload") or not key:
             return None  # an update is the same however often it is made; files carry no key to look for
         oldest = f"{since.timestamp() - 60:.6f}"
+        thread_ts = ""
         if op == "thread":
             channel_id, thread_ts = split_ref(parent_ref or "")
-            call = lambda: self.client.conversations_replies(  # noqa: E731
-                channel=channel_id, ts=thread_ts, oldest=oldest, include_all_metadata=True
-            )
         else:
             channel_id = self.channel_id(target)
-            call = lambda: self.client.conversations_history(  # noqa: E731
-                channel=channel_id, oldest=oldest, include_all_metadata=True, limit=200
+
+        def read(cursor: str | None) -> Any:
+            if thread_ts:
+                return self.client.conversations_replies(
+                    channel=channel_id, ts=thread_ts, oldest=oldest, include_all_metadata=True, limit=200, cursor=cursor
+                )
+            return self.client.conversations_history(
+                channel=channel_id, oldest=oldest, include_all_metadata=True, limit=200, cursor=cursor
             )
-        for message in self._call(target, call).get("messages") or []:
-            found = ((message.get("metadata") or {}).get("event_payload") or {}).get("key")
-            if found == key and isinstance(message.get("ts"), str):
-                log.info("delivery %s was already in Slack; not posted again", key, extra={"delivery": key})
-                return slack_ref(channel_id, message["ts"])
+
+        cursor = None
+        # A busy channel has more since the first try than one page holds (newest first): reading one page only
+        # would miss the message and post it twice.
+        for _ in range(HISTORY_PAGES):
+            page = self._call(target, partial(read, cursor))
+            for message in page.get("messages") or []:
+                found = ((message.get("metadata") or {}).get("event_payload") or {}).get("key")
+                if found == key and isinstance(message.get("ts"), str):
+                    log.info("delivery %s was already in Slack; not posted again", key, extra={"delivery": key})
+                    return slack_ref(channel_id, message["ts"])
+            cursor = (page.get("response_metadata") or {}).get("next_cursor")
+            if not page.get("has_more") or not cursor:
+                return None
+        # Past that, posting (maybe twice) beats never telling the care team.
+        log.warning("delivery %s: %d pages of %s read without finding it; posting", key, HISTORY_PAGES, target)
         return None
 
     def whisper(self, channel: str, user: str, text: str) -> None:
@@ -279,6 +297,8 @@ def _translate(exc: SlackApiError, channel: str) -> DeliveryError:
     response = exc.response
     data = response.data if isinstance(response.data, dict) else {}
     code = clip(str(data.get("error") or f"http_{response.status_code}"), 200)
+    if code in TOKEN_ERRORS:
+        return CredentialsRejected(f"Slack refused Kulak's token: {code}")
     if code in PERMANENT_ERRORS:
         return DeliveryRejected(f"Slack refused the alert to {channel}: {code}")
     if response.status_code == 429 or code == "ratelimited":

@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from responders.actions import Action
-from responders.slack_blocks import ACTION_IDS
+from responders.slack_blocks import ACTION_IDS, SLACK_USER
 from responders.slack_text import escape
 from store.errors import InputError, StoreError
 from store.model import TicketStatus
@@ -32,7 +32,7 @@ def verify(secret: str, headers: Mapping[str, str], body: bytes, now: float) -> 
     """Raise InputError unless Slack signed ``body`` with ``secret`` within the last five minutes."""
     timestamp = headers.get("x-slack-request-timestamp", "")
     given = headers.get("x-slack-signature", "")
-    if not timestamp.isdigit():
+    if not (timestamp.isascii() and timestamp.isdigit()) or len(timestamp) > 12:  # "²".isdigit() is true
         raise InputError("missing or malformed X-Slack-Request-Timestamp")
     if abs(now - int(timestamp)) > TOLERANCE:
         raise InputError("the request is older than five minutes (or from the future)")
@@ -64,27 +64,35 @@ def read_interactions(body: bytes) -> list[Interaction]:
         raise InputError("no payload field")
     try:
         payload = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: [[[[... nested deeper than the interpreter goes
         raise InputError("the payload is not JSON") from None
     if not isinstance(payload, dict) or payload.get("type") != "block_actions":
         raise InputError("only block_actions payloads are handled")
-    user = str((payload.get("user") or {}).get("id") or "")
-    channel = str((payload.get("channel") or {}).get("id") or "")
+    user = str(_object(payload.get("user")).get("id") or "")
+    channel = str(_object(payload.get("channel")).get("id") or "")
     if not user:
         raise InputError("the payload names no user")
+    if not SLACK_USER.match(user):  # it becomes the assignee, stored and shown: only a real Slack id will do
+        raise InputError(f"the payload's user {user[:40]!r} is not a Slack user id")
+    actions = payload.get("actions")
     found = []
-    for item in payload.get("actions") or []:
+    for item in map(_object, actions if isinstance(actions, list) else ()):
         action_id = str(item.get("action_id") or "")
         if action_id not in ACTION_IDS:
             raise InputError(f"unknown action {action_id!r}")
-        value = str(item.get("value") or (item.get("selected_option") or {}).get("value") or "")
+        value = str(item.get("value") or _object(item.get("selected_option")).get("value") or "")
         ticket, _, rest = value.partition(":")
-        if not ticket.isdigit():
+        if not (ticket.isascii() and ticket.isdigit()) or len(ticket) > 18:  # a case id, not "²" or 5,000 digits
             raise InputError(f"the action value {value[:40]!r} names no case")
         found.append(Interaction(Action(action_id.removeprefix("kulak_"), int(ticket), user, rest), channel, user))
     if not found:
         raise InputError("the payload carries no action")
     return found
+
+
+def _object(value: Any) -> dict[str, Any]:
+    """``value`` when it is a JSON object, else an empty one: a forged payload may put anything anywhere."""
+    return value if isinstance(value, dict) else {}
 
 
 @dataclass(frozen=True)

@@ -20,13 +20,14 @@ _BIDI = {chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))}
 
 
 def escape(text: str) -> str:
-    """Escape text from outside for mrkdwn so it cannot ping (``<!channel>``, ``<@U…>``) or forge links."""
-    return "".join(_ESCAPES.get(ch, ch) for ch in text)
+    """Escape text from outside for mrkdwn so it cannot ping (``<!channel>``, ``<@U…>``) or forge links; bidi
+    overrides and isolates are dropped, so a post cannot reorder what the agent reads (or the text after it)."""
+    return "".join(_ESCAPES.get(ch, ch) for ch in text if ch not in _BIDI)
 
 
 def slack_len(text: str) -> int:
     """Length in UTF-16 code units: never less than Slack's count, whichever way Slack counts."""
-    return len(text.encode("utf-16-le")) // 2
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2  # a lone surrogate (JSON "\\ud800") counts as one
 
 
 def clip(text: str, limit: int) -> str:
@@ -42,6 +43,8 @@ def escaped_clip(text: str, limit: int, *, escaping: bool = True) -> str:
     pieces: list[str] = []
     used = 0
     for ch in text:
+        if escaping and ch in _BIDI:
+            continue
         piece = _ESCAPES.get(ch, ch) if escaping else ch
         size = slack_len(piece)
         if used + size > limit - 1:
@@ -61,13 +64,19 @@ def link(url: str, label: str) -> str | None:
     url = url.strip()
     try:
         parts = urlsplit(url)
-    except ValueError:
+        if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+            return None
+        # Percent-encode what would end the link early ("|", ">", spaces) or is not a URL character at all.
+        safe_url = quote(url, safe=":/?#[]@!$&'()*+,;=%~")
+    except ValueError:  # a broken IPv6 host, or a lone surrogate quote() cannot encode (UnicodeEncodeError)
         return None
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-        return None
-    # Percent-encode what would end the link early ("|", ">", spaces) or is not a URL character at all.
-    safe_url = quote(url, safe=":/?#[]@!$&'()*+,;=%~")
     return f"<{escape(safe_url)}|{escape(label)}>"
+
+
+def without_bidi(text: str) -> str:
+    """``text`` without bidi overrides, embeddings and isolates (U+202A-202E, U+2066-2069): what outsiders wrote
+    cannot reorder what is shown after it (a report's next cell, a file name)."""
+    return "".join(ch for ch in text if ch not in _BIDI) if any(ch in _BIDI for ch in text) else text
 
 
 def plain(text: str) -> str:

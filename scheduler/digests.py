@@ -62,7 +62,7 @@ def report_dir(settings: Settings) -> Path | None:
     """digests.out_dir, relative to the config file's directory."""
     if not settings.digests.out_dir:
         return None
-    path = Path(settings.digests.out_dir)
+    path = Path(settings.digests.out_dir).expanduser()
     base = Path(settings.path).parent if settings.path else Path.cwd()
     return path if path.is_absolute() else base / path
 

@@ -215,7 +215,8 @@ class Runner:
         handed = HANDED[stage](counts) if stage in HANDED else sum(counts.values())
         if handed and stage in NEXT:
             self.handoff(NEXT[stage])
-        failed = counts["failed"] + counts["rejected"] + counts["customer_file_errors"]
+        refused = counts["waiting_for_credentials"] + counts["updates_waiting_for_credentials"]
+        failed = counts["failed"] + counts["rejected"] + counts["customer_file_errors"] + refused
         return ("failed" if failed else "ok"), +counts
 
     def _stage_work(self, stage: str, uow: UnitOfWork, only_due: bool) -> Counter[str]:

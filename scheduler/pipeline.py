@@ -7,6 +7,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 
+from crawlers.base import PAGE_LIMIT
 from crawlers.job import CrawlReport
 from scheduler.bootstrap import App
 from scheduler.jobs import STAGES, Outcome, Runner, plan
@@ -32,8 +33,9 @@ class RunReport:
 
     @property
     def ok(self) -> bool:
-        """Nothing failed: no crawl, no job, no delivery the far side refused."""
-        return not (self.crawl.failed or self.failed_jobs or self.delivered["rejected"])
+        """Nothing failed: no crawl, no job, no delivery the far side refused, no channel refusing Kulak's token."""
+        refused = self.delivered["waiting_for_credentials"] + self.delivered["updates_waiting_for_credentials"]
+        return not (self.crawl.failed or self.failed_jobs or self.delivered["rejected"] or refused)
 
     def summary(self) -> dict[str, int]:
         return {
@@ -43,6 +45,7 @@ class RunReport:
             "crawls": len(self.crawl.runs),
             "crawls_not_due": len(self.crawl.not_due),
             "parse_failures": sum(r.parse_failures for r in self.crawl.runs),
+            "page_limits": sum(n for k, n in self.crawl.stats.items() if k.endswith(f".{PAGE_LIMIT}")),
             "source_problems": self.cases["source_problems"],
             "analyzed": self.analyzed["analyzed"],
             "analysis_failures": self.analyzed["failed"],
@@ -57,6 +60,7 @@ class RunReport:
             "cases_closed": self.cases["closed"],
             "alerts_sent": self.delivered["sent"] + self.delivered["recovered"],
             "alerts_failed": self.delivered["rejected"] + self.delivered["retry_later"],
+            "alerts_waiting": sum(v for k, v in self.delivered.items() if k.startswith("waiting_")),
             "crises_opened": self.crisis["opened"],
             "crises_closed": self.crisis["closed"],
             "digests_made": sum(v for k, v in self.digests.items() if k.startswith("digests_")),

@@ -16,6 +16,7 @@ from responders.actions import apply_action
 from responders.job import deliver_pending
 from responders.slack import SlackAlerter
 from responders.slack_actions import MAX_BODY, Interaction, answer, read_command, read_interactions, verify
+from responders.slack_text import escaped_clip
 from scheduler.bootstrap import App
 from scheduler.metrics import JOBS, label
 from store.errors import DeliveryError, InputError, StoreError
@@ -94,10 +95,14 @@ class KulakWeb:
                 return self._send(*web.health())
 
             def do_POST(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                if length > MAX_BODY:
+                declared = (self.headers.get("Content-Length") or "0").strip()
+                if not (declared.isascii() and declared.isdigit()):  # "-1" would read until the client hangs up
+                    self.close_connection = True
+                    return self._send(400, {"error": "missing or malformed Content-Length"})
+                if int(declared) > MAX_BODY:
+                    self.close_connection = True  # the body is never read: it must not pass for the next request
                     return self._send(413, {"error": "request too large"})
-                body = self.rfile.read(length)
+                body = self.rfile.read(int(declared))
                 headers = {k.lower(): v for k, v in self.headers.items()}
                 status, reply = web.post(self.path.split("?")[0], headers, body)
                 return self._send(status, reply)
@@ -110,6 +115,8 @@ class KulakWeb:
                 self.send_response(status)
                 self.send_header("Content-Type", kind)
                 self.send_header("Content-Length", str(len(data)))
+                if self.close_connection:
+                    self.send_header("Connection", "close")
                 self.end_headers()
                 self.wfile.write(data)
 
@@ -217,7 +224,8 @@ class KulakWeb:
                 outcome = apply_action(self.uow, interaction.action, channels, drafter=self.app.drafter)
             except InputError as exc:
                 self.uow.rollback()
-                self._tell(interaction, f"Yapılamadı / not done: {exc}")
+                # The reason may quote what the payload carried: escaped, so it cannot ping or link.
+                self._tell(interaction, f"Yapılamadı / not done: {escaped_clip(str(exc), 500)}")
                 return
             self.uow.commit()
         log.info("case #%s: %s by %s", outcome.ticket.id, interaction.action.kind, interaction.user)

@@ -13,13 +13,16 @@
     ├── InputError           a record given to a stage (JSON line, CSV row) is malformed
     ├── AnalysisError        the NLP chain failed on one mention
     └── DeliveryError        an outbox delivery (Slack, helpdesk, e-mail) failed
-        └── DeliveryRejected the far side answered and said no (bad channel, bad auth): retrying will not help
+        └── DeliveryRejected the far side answered and said no (bad channel, bad payload): retrying will not help
+            └── CredentialsRejected  it refused Kulak's token: nothing goes on that channel until a person fixes it
 
 Third-party errors are translated where they enter (``raise SourceError(...) from exc``); a failure on
 one item marks that item FAILED and the job goes on.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 
 class KulakError(Exception):
@@ -54,6 +57,9 @@ class LockHeld(StoreError):
 
 class SourceError(KulakError):
     """A source could not be read."""
+
+    #: What the failed crawl had counted (requests sent, retries), when known: its run row keeps the requests.
+    counts: Mapping[str, int] | None = None
 
 
 class SourceBlocked(SourceError):
@@ -91,3 +97,8 @@ class DeliveryError(KulakError):
 
 class DeliveryRejected(DeliveryError):
     """The far side refused the delivery for good (bad channel, bad credentials, bad payload)."""
+
+
+class CredentialsRejected(DeliveryRejected):
+    """The far side refused Kulak's credentials (a revoked or expired token): no delivery on that channel can go
+    until a person installs working ones, so the outbox holds the channel's deliveries instead of failing them."""

@@ -142,10 +142,9 @@ class FingerprintRepository(abc.ABC):
     ) -> None: ...
 
     @abc.abstractmethod
-    def sharing_bands(
-        self, bands: Sequence[str], since: datetime, limit: int = 200
-    ) -> list[tuple[int, dict[str, Any]]]:
-        """(mention id, fingerprint data) of mentions fingerprinted since ``since`` sharing any of ``bands``."""
+    def sharing_bands(self, bands: Sequence[str], since: datetime, limit: int = 50) -> list[tuple[int, dict[str, Any]]]:
+        """(mention id, fingerprint data) of up to ``limit`` mentions fingerprinted since ``since`` sharing any of
+        ``bands``, those sharing the most first; the look-up may consider only the latest mentions of each band."""
 
     @abc.abstractmethod
     def duplicate_of(self, mention_id: int) -> int | None: ...
@@ -249,8 +248,10 @@ class DeliveryRepository(abc.ABC):
         """Record a failed attempt; it is retried at ``retry_at`` unless ``final`` or out of attempts."""
 
     @abc.abstractmethod
-    def wait(self, delivery_id: int, until: datetime) -> None:
-        """Leave a delivery for later without counting an attempt (its parent is not sent yet)."""
+    def put_back(self, delivery_id: int, until: datetime, earlier: datetime | None, error: str | None = None) -> None:
+        """Give a claimed delivery back untried, due at ``until``, without counting an attempt: it never reached the
+        far side, so it keeps ``earlier`` (what ``claim_due`` gave with it) and no lookup is wasted on it later.
+        ``error`` says why it waits."""
 
     @abc.abstractmethod
     def alerts_of(self, ticket_id: int) -> list[Delivery]:

@@ -1,4 +1,4 @@
-"""Dialect-aware INSERT ... ON CONFLICT DO NOTHING, the heart of idempotent writes."""
+"""Dialect-aware INSERT ... ON CONFLICT DO NOTHING, the heart of idempotent writes, and database errors fit for logs."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ def insert_ignoring(session: Session, row_type: type[Any], values: dict[str, Any
     try:
         new_id = session.execute(stmt).scalar_one_or_none()
     except SQLAlchemyError as exc:
-        raise StoreError(f"could not write to {row_type.__tablename__}: {exc}") from exc
+        raise StoreError(f"could not write to {row_type.__tablename__}: {short_error(exc)}") from exc
     return int(new_id) if new_id is not None else None
 
 
@@ -36,4 +36,12 @@ def insert_many_ignoring(
     try:
         return [int(i) for i in session.connection().execute(stmt, rows).scalars()]
     except SQLAlchemyError as exc:
-        raise StoreError(f"could not write to {row_type.__tablename__}: {exc}") from exc
+        raise StoreError(f"could not write to {row_type.__tablename__}: {short_error(exc)}") from exc
+
+
+def short_error(exc: SQLAlchemyError) -> str:
+    """The driver's first line about ``exc``, without SQLAlchemy's statement and parameters (which may hold a
+    mention's text or a customer's name, and must not reach a log)."""
+    orig = getattr(exc, "orig", None)
+    lines = str(orig if orig is not None else exc).strip().splitlines() or [""]
+    return f"{type(orig if orig is not None else exc).__name__}: {lines[0].split(' [SQL: ')[0]}"

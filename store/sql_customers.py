@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import TextualSelect, bindparam, delete, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from store import repository as repo
@@ -173,6 +174,28 @@ class SqlAlchemyMatchRepository(repo.MatchRepository):
         return {int(c): int(n) for c, n in self.session.execute(stmt)}
 
 
+PER_BAND = 25  # the latest mentions of each band a near-duplicate look-up considers
+
+
+@functools.lru_cache(maxsize=8)
+def _sharing_query(bands: int) -> TextualSelect:
+    """The candidates query for ``bands`` bands, written out once: built with the ORM it cost more than it ran."""
+    latest = " UNION ALL ".join(
+        f"SELECT mention_id FROM (SELECT mention_id FROM fingerprint_bands WHERE band = :b{i} "
+        f"ORDER BY mention_id DESC LIMIT {PER_BAND}) AS b{i}"
+        for i in range(bands)
+    )
+    sql = (
+        "SELECT f.mention_id, f.data FROM fingerprints AS f JOIN ("
+        f"SELECT mention_id, count(*) AS shared FROM ({latest}) AS pooled "
+        "GROUP BY mention_id ORDER BY shared DESC, mention_id DESC LIMIT :limit"
+        ") AS ranked ON ranked.mention_id = f.mention_id WHERE f.created_at >= :since "
+        "ORDER BY ranked.shared DESC, f.mention_id DESC"
+    )
+    since = bindparam("since", type_=FingerprintRow.__table__.c.created_at.type)
+    return text(sql).bindparams(since).columns(FingerprintRow.__table__.c.mention_id, FingerprintRow.__table__.c.data)
+
+
 class SqlAlchemyFingerprintRepository(repo.FingerprintRepository):
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -196,26 +219,21 @@ class SqlAlchemyFingerprintRepository(repo.FingerprintRepository):
                 created_at=utcnow(),
             )
         )
-        self.session.add_all(FingerprintBandRow(mention_id=mention_id, band=band) for band in dict.fromkeys(bands))
         self.session.flush()
+        rows = [{"mention_id": mention_id, "band": band} for band in dict.fromkeys(bands)]
+        if rows:  # one executemany: a mention has 85 bands
+            self.session.execute(insert(FingerprintBandRow), rows)
 
-    def sharing_bands(
-        self, bands: Sequence[str], since: datetime, limit: int = 200
-    ) -> list[tuple[int, dict[str, Any]]]:
-        if not bands:
+    def sharing_bands(self, bands: Sequence[str], since: datetime, limit: int = 50) -> list[tuple[int, dict[str, Any]]]:
+        wanted = list(dict.fromkeys(bands))
+        if not wanted:
             return []
-        ids = (
-            select(FingerprintBandRow.mention_id)
-            .where(FingerprintBandRow.band.in_(list(dict.fromkeys(bands))))
-            .distinct()
-        )
-        stmt = (
-            select(FingerprintRow.mention_id, FingerprintRow.data)
-            .where(FingerprintRow.mention_id.in_(ids), FingerprintRow.created_at >= since)
-            .order_by(FingerprintRow.mention_id.desc())
-            .limit(limit)
-        )
-        return [(int(m), dict(d)) for m, d in self.session.execute(stmt)]
+        # The latest PER_BAND mentions of each band, so a look-up costs the same at a million fingerprints as at a
+        # thousand (a band common to a template or a slogan would otherwise bring back every mention holding it);
+        # the ones sharing the most bands come first. A real repeat shares many bands, so it stays among them.
+        params: dict[str, Any] = {f"b{i}": band for i, band in enumerate(wanted)}
+        params.update(since=since, limit=limit)
+        return [(int(m), dict(d)) for m, d in self.session.execute(_sharing_query(len(wanted)), params)]
 
     def duplicate_of(self, mention_id: int) -> int | None:
         return self.session.scalar(select(FingerprintRow.duplicate_of).where(FingerprintRow.mention_id == mention_id))

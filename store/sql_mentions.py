@@ -30,18 +30,27 @@ from store.tables import (
     utcnow,
 )
 
+AUTHOR_CHARS = 300  # mentions.author and author_handle
+LANGUAGE_CHARS = 10  # mentions.language
+
+
+def _no_nul(text: str) -> str:
+    # PostgreSQL text cannot hold NUL: one such post would fail its whole batch, on every crawl. It carries nothing.
+    return text.replace("\x00", "") if "\x00" in text else text
+
 
 def _mention_values(raw: RawMention) -> dict[str, Any]:
     return {
         "source": raw.source,
         "external_id": raw.external_id,
         "brand": raw.brand,
-        "url": raw.url,
-        "title": raw.title,
-        "author": raw.author,
-        "author_handle": raw.author_handle,
-        "text": raw.text,
-        "language": raw.language,
+        "url": _no_nul(raw.url),
+        "title": _no_nul(raw.title),
+        # Cut to their columns: PostgreSQL refuses a longer value, and with it the batch (SQLite would keep it).
+        "author": _no_nul(raw.author)[:AUTHOR_CHARS],
+        "author_handle": _no_nul(raw.author_handle)[:AUTHOR_CHARS],
+        "text": _no_nul(raw.text),
+        "language": raw.language[:LANGUAGE_CHARS] if raw.language else raw.language,
         "published_at": raw.published_at,
         "fetched_at": raw.fetched_at,
         "payload": dict(raw.payload),
@@ -167,10 +176,11 @@ class SqlAlchemyAnalysisRepository(repo.AnalysisRepository):
         }
         if insert_ignoring(self.session, AnalysisRow, values, ["mention_id"]) is None:
             return False
+        # The mention's moment is copied onto its brand rows, so reports find a brand's period on one index.
+        at = select(func.coalesce(MentionRow.published_at, MentionRow.fetched_at)).where(MentionRow.id == mention_id)
         for brand in analysis.brands:
-            insert_ignoring(
-                self.session, MentionBrandRow, {"mention_id": mention_id, "brand": brand}, ["mention_id", "brand"]
-            )
+            values = {"mention_id": mention_id, "brand": brand, "at": at.scalar_subquery()}
+            insert_ignoring(self.session, MentionBrandRow, values, ["mention_id", "brand"])
         self._set_topics(mention_id, analysis)
         return True
 

@@ -155,9 +155,11 @@ class SqlAlchemyDeliveryRepository(repo.DeliveryRepository):
             row.status = DeliveryStatus.FAILED.value
         return _to_delivery(row)
 
-    def wait(self, delivery_id: int, until: datetime) -> None:
+    def put_back(self, delivery_id: int, until: datetime, earlier: datetime | None, error: str | None = None) -> None:
         row = self._row(delivery_id)
-        row.next_attempt_at, row.claimed_by = until, None
+        row.next_attempt_at, row.claimed_by, row.claimed_at = until, None, earlier
+        if error is not None:
+            row.last_error = error[:2000]
 
     def alerts_of(self, ticket_id: int) -> list[Delivery]:
         stmt = (

@@ -15,8 +15,9 @@ from store.model import PRIORITIES, DeliveryStatus, TicketStatus
 from store.reports import AGE_BUCKETS, MENTION_DIMENSIONS, CaseFigures, HeldDelivery, OpenCase, ReportRepository
 from store.tables import AnalysisRow, DeliveryRow, MentionBrandRow, MentionRow, MentionTopicRow, TicketRow
 
-#: A mention's moment in reports: when it was published, else when it was fetched.
-moment = func.coalesce(MentionRow.published_at, MentionRow.fetched_at)
+#: A mention's moment in reports: when it was published, else when it was fetched; copied onto each of its brand
+#: rows, so that one brand's period is a range of the (brand, at) index.
+moment = MentionBrandRow.at
 ACTIVE = tuple(s.value for s in TicketStatus if s.active)
 _DIMENSIONS: dict[str, Any] = {
     "source": MentionRow.source,
@@ -40,13 +41,11 @@ class SqlAlchemyReportRepository(ReportRepository):
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def _analysed(self, *columns: Any) -> Any:
-        return (
-            select(*columns)
-            .select_from(MentionBrandRow)
-            .join(MentionRow, MentionRow.id == MentionBrandRow.mention_id)
-            .join(AnalysisRow, AnalysisRow.mention_id == MentionRow.id)
-        )
+    @staticmethod
+    def _counted(*columns: Any) -> Any:
+        # Brand rows are written with their analysis and erased with it: a count needs no join, and reads the
+        # (brand, at) index alone.
+        return select(*columns).select_from(MentionBrandRow)
 
     def listening_since(self) -> datetime | None:
         found: datetime | None = self.session.scalar(select(func.min(MentionRow.fetched_at)))
@@ -56,19 +55,20 @@ class SqlAlchemyReportRepository(ReportRepository):
         column = _DIMENSIONS.get(by)
         if column is None:
             raise InputError(f"cannot count mentions by {by!r}; expected one of {', '.join(MENTION_DIMENSIONS)}")
-        stmt = self._analysed(column, func.count())
-        if by == "topic":
-            stmt = stmt.join(MentionTopicRow, MentionTopicRow.mention_id == MentionRow.id)
+        # One join, to the table holding the dimension: each extra join costs a look-up per mention of the period.
+        table = column.class_
+        key = MentionRow.id if table is MentionRow else table.mention_id
+        stmt = self._counted(column, func.count()).join(table, key == MentionBrandRow.mention_id)
         stmt = stmt.where(*_brand_mentions(brand, start, end)).group_by(column)
         return {str(value): int(n) for value, n in self.session.execute(stmt)}
 
     def mention_total(self, brand: str, start: datetime, end: datetime) -> int:
-        stmt = self._analysed(func.count()).where(*_brand_mentions(brand, start, end))
+        stmt = self._counted(func.count()).where(*_brand_mentions(brand, start, end))
         return int(self.session.scalar(stmt) or 0)
 
     def volumes(self, brands: Sequence[str], start: datetime, end: datetime) -> dict[str, int]:
         stmt = (
-            self._analysed(MentionBrandRow.brand, func.count())
+            self._counted(MentionBrandRow.brand, func.count())
             .where(MentionBrandRow.brand.in_(list(brands)), moment >= start, moment < end)
             .group_by(MentionBrandRow.brand)
         )
@@ -79,7 +79,7 @@ class SqlAlchemyReportRepository(ReportRepository):
         if len(edges) < 2:
             return []
         buckets = [func.sum(case((and_(moment >= lo, moment < hi), 1), else_=0)) for lo, hi in pairwise(edges)]
-        stmt = self._analysed(*buckets).where(*_brand_mentions(brand, edges[0], edges[-1]))
+        stmt = self._counted(*buckets).where(*_brand_mentions(brand, edges[0], edges[-1]))
         row = self.session.execute(stmt).one()
         return [int(n or 0) for n in row]
 
@@ -129,8 +129,10 @@ class SqlAlchemyReportRepository(ReportRepository):
         self, brand: str, start: datetime, end: datetime, sources: Sequence[str]
     ) -> tuple[int, int]:
         solved = MentionRow.site_resolved.is_(True)
-        stmt = self._analysed(func.sum(case((solved, 1), else_=0)), func.count()).where(
-            *_brand_mentions(brand, start, end), MentionRow.source.in_(list(sources))
+        stmt = (
+            self._counted(func.sum(case((solved, 1), else_=0)), func.count())
+            .join(MentionRow, MentionRow.id == MentionBrandRow.mention_id)
+            .where(*_brand_mentions(brand, start, end), MentionRow.source.in_(list(sources)))
         )
         resolved, total = self.session.execute(stmt).one()
         return int(resolved or 0), int(total or 0)

@@ -8,12 +8,13 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, func, select
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from store import repository as repo
 from store.errors import StoreError
 from store.model import Brand, SourceRun
+from store.sql_base import short_error
 from store.sql_cases import SqlAlchemyTicketRepository
 from store.sql_crisis import SqlAlchemyCrisisRepository
 from store.sql_customers import (
@@ -150,10 +151,21 @@ class SqlAlchemyUnitOfWork(repo.UnitOfWork):
     def __exit__(self, *args: Any) -> None:
         try:
             super().__exit__(*args)
+        except SQLAlchemyError:
+            if not isinstance(args[1], SQLAlchemyError):
+                raise
+            # rolling back on a connection the database already dropped fails too: the first error is the story
         finally:
             if self.session is not None:
                 self.session.close()
                 self.session = None
+        failed = args[1]
+        if isinstance(failed, OperationalError | InterfaceError) or (
+            isinstance(failed, DBAPIError) and failed.connection_invalidated
+        ):
+            # The database went away, restarted or stayed locked: the job fails with one line and the next run
+            # (a fresh pooled connection, pre-pinged) redoes the unit of work that was rolled back.
+            raise StoreError(f"database unavailable: {short_error(failed)}") from failed
 
     def commit(self) -> None:
         assert self.session is not None, "commit outside `with uow:`"
@@ -161,7 +173,7 @@ class SqlAlchemyUnitOfWork(repo.UnitOfWork):
             self.session.commit()
         except SQLAlchemyError as exc:
             self.session.rollback()
-            raise StoreError(f"could not save: {exc}") from exc
+            raise StoreError(f"could not save: {short_error(exc)}") from exc
 
     def rollback(self) -> None:
         if self.session is not None:

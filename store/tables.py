@@ -115,10 +115,15 @@ class MentionBrandRow(Base):
     """Which brands an analysed mention is about; digests count from here."""
 
     __tablename__ = "mention_brands"
-    __table_args__ = (UniqueConstraint("mention_id", "brand", name="uq_mention_brands"),)
+    # (brand, at): a digest or crisis check reads one brand's period straight off the index, however long the history
+    __table_args__ = (
+        UniqueConstraint("mention_id", "brand", name="uq_mention_brands"),
+        Index("ix_mention_brands_brand_at", "brand", "at"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     mention_id: Mapped[int] = mapped_column(ForeignKey("mentions.id", ondelete="CASCADE"), index=True)
-    brand: Mapped[str] = mapped_column(String(200), index=True)
+    brand: Mapped[str] = mapped_column(String(200))
+    at: Mapped[datetime]  # the mention's moment in reports, copied: coalesce(published_at, fetched_at)
 
 
 class MentionTopicRow(Base):
@@ -192,9 +197,11 @@ class FingerprintBandRow(Base):
     """Locality-sensitive hash bands: mentions sharing a band are near-duplicate candidates."""
 
     __tablename__ = "fingerprint_bands"
+    # (band, mention_id): the latest mentions of a band come straight off the index (sharing_bands)
+    __table_args__ = (Index("ix_fingerprint_bands_band_mention", "band", "mention_id"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     mention_id: Mapped[int] = mapped_column(ForeignKey("mentions.id", ondelete="CASCADE"), index=True)
-    band: Mapped[str] = mapped_column(String(40), index=True)
+    band: Mapped[str] = mapped_column(String(40))
 
 
 class TombstoneRow(Base):

@@ -22,15 +22,15 @@ NO_POSTGRES = (
 )
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A new, empty database: a SQLite file, or a throwaway PostgreSQL database dropped afterwards."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'kulak.db'}"
+def throwaway_database(kind: str, tmp: Path, prefix: str = "kulak_test") -> Iterator[str]:
+    """A new, empty database's URL: a SQLite file in ``tmp``, or a PostgreSQL database dropped afterwards (the
+    caller is skipped when no PostgreSQL is configured)."""
+    if kind == "sqlite":
+        yield f"sqlite:///{tmp / 'kulak.db'}"
         return
     if not POSTGRES_URL:
         pytest.skip(NO_POSTGRES)
-    name = f"kulak_test_{uuid.uuid4().hex[:12]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
@@ -40,6 +40,12 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A new, empty database: a SQLite file, or a throwaway PostgreSQL database dropped afterwards."""
+    yield from throwaway_database(request.param, tmp_path)
 
 
 @pytest.fixture

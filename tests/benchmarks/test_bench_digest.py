@@ -54,7 +54,7 @@ def _fill(engine: object) -> int:
                      "intent": rnd.choice(("complaint", "question", "praise")), "urgency": "normal",
                      "data": {"masked_text": "fatura yine yanlış geldi"}, "created_at": at}
                 )  # fmt: skip
-                brands.append({"mention_id": mention_id, "brand": brand})
+                brands.append({"mention_id": mention_id, "brand": brand, "at": at})
                 topics.append({"mention_id": mention_id, "topic": rnd.choice(("fatura", "internet", "kargo"))})
             for table, rows in ((MentionRow, mentions), (AnalysisRow, analyses), (MentionBrandRow, brands),
                                 (MentionTopicRow, topics)):  # fmt: skip

@@ -132,7 +132,7 @@ def seed(engine: Engine, planned: Sequence[Planned], prefix: str = "bg") -> list
             analyses.append({"mention_id": mention_id, "analyzer": "seed", "lang": "tr", "sentiment": p.sentiment,
                              "sentiment_score": 0.9, "intent": "complaint", "urgency": p.urgency, "data": data,
                              "created_at": p.moment})  # fmt: skip
-            brands.append({"mention_id": mention_id, "brand": p.brand})
+            brands.append({"mention_id": mention_id, "brand": p.brand, "at": p.moment})
             if p.topic:
                 topics.append({"mention_id": mention_id, "topic": p.topic})
             if p.repeats is not None:

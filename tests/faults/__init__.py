@@ -1,0 +1,1 @@
+"""Faults: sources, Slack, helpdesks and databases that fail, and runs killed part-way; nothing lost or sent twice."""

@@ -1,0 +1,1 @@
+"""Property tests: the parsers and the PII masker fed generated input by hypothesis."""
