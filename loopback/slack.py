@@ -81,7 +81,10 @@ class SlackServer(LoopbackServer):
         self.files: list[SlackFile] = []  # uploads completed, in order
         self._pending: dict[str, dict[str, Any]] = {}  # file id -> what getUploadURLExternal and the POST gave
         self._state = threading.Lock()
-        self._first_ts = int(time.time()) if first_ts is None else first_ts  # ts are times, as on Slack
+        # ts are times, as on Slack: the time of the post (a look-up "since" a moment must find what came after
+        # it, on a server that runs for minutes), or counted from ``first_ts`` when a test fixes them
+        self._first_ts = first_ts
+        self._last_micros = 0
         self._seq = 0
         self._injected: list[Reply] = []
         self._methods: dict[str, Callable[[Args], Reply]] = {
@@ -297,8 +300,7 @@ class SlackServer(LoopbackServer):
             return _error("invalid_blocks", errors=problems, response_metadata={"messages": problems})
         with self._state:
             self._seq += 1
-            micros = self._seq * 100
-            ts = ts or f"{self._first_ts + micros // 1_000_000}.{micros % 1_000_000:06d}"
+            ts = ts or self._new_ts()
             thread_ts = thread_ts or (str(args["thread_ts"]) if args.get("thread_ts") else None)
             user = str(args["user"]) if method == "chat.postEphemeral" else None
             self.messages.append(SlackMessage(method, channel, ts, text, blocks, thread_ts, user, dict(args)))
@@ -372,6 +374,13 @@ class SlackServer(LoopbackServer):
                 del self._pending[file_id]
                 done.append({"id": file_id, "name": pending["filename"], "title": title})
         return _ok(files=done)
+
+    def _new_ts(self) -> str:
+        if self._first_ts is None:
+            micros = self._last_micros = max(int(time.time() * 1_000_000), self._last_micros + 100)
+        else:
+            micros = self._first_ts * 1_000_000 + self._seq * 100
+        return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
 
     def _channel_id(self, channel: Any) -> str | None:
         key = str(channel or "").strip()

@@ -13,7 +13,7 @@ KILLS = int(os.environ.get("KULAK_TEST_KILLS", "6"))  # the 50-kill measurement 
 
 def test_runs_killed_at_random_moments_lose_nothing_and_repeat_nothing(tmp_path: Path) -> None:
     rng = random.Random(20261124)  # fixed: a failure can be replayed
-    with ChaosRig(tmp_path, rng) as rig:
+    with ChaosRig(tmp_path, rng, in_turn=True) as rig:
         index = 0
         while rig.report.total_kills < KILLS:
             rig.round(index)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import random
@@ -78,7 +79,9 @@ COMPLAINTS = (
     "Kuzey Telekom modem kargosu {n} gündür gelmedi, ulaşan yok.",
 )
 KILLED = -signal.SIGKILL
+CALIBRATE = 4  # every fourth run is not killed
 JOB = re.compile(r"\[job=([^\]\s]+)")
+JOB_DONE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} .* job (.+?) ok in ")
 
 
 @dataclass
@@ -99,19 +102,24 @@ class ChaosReport:
 class ChaosRig:
     """Local Şikayetvar, Mastodon and Slack, a config and a database in ``workdir``; new posts every round."""
 
-    def __init__(self, workdir: Path, rng: random.Random, *, per_round: int = 6) -> None:
+    def __init__(self, workdir: Path, rng: random.Random, *, per_round: int = 6, in_turn: bool = False) -> None:
         self.workdir = workdir
         self.rng = rng
         self.per_round = per_round
         self.site = SikayetvarSite(load_sample())
         self.instance = MastodonInstance()
         self.slack = SlackServer()
-        self.slack.answer_delay = 0.03  # a delivery pass long enough for kills to land in it
+        # Slack takes each message, then is slow to say so: a kill in the delivery pass lands in that gap, where
+        # only the outbox's look-up on restart keeps the message from being posted twice
+        self.slack.answer_delay = 0.15
+        self.in_turn = in_turn  # kill in each job in turn (a short test still reaches every stage), else at random
+        self._turn = 0
         self.database = workdir / "kulak.db"
         self.config = workdir / "kulak.toml"
         self.report = ChaosReport()
         self._next_id = 113_600_000_000_000_000
         self._estimate = 6.0  # seconds a run takes; learnt from the runs that finish
+        self._windows: list[tuple[float, float]] = []  # when each job of the last finished run began and ended
 
     def __enter__(self) -> Self:
         self.site.start()
@@ -142,10 +150,16 @@ class ChaosRig:
         return env
 
     def round(self, index: int) -> None:
-        """Publish new posts, start a run, kill it at a random moment of its expected length unless it ends first."""
+        """Publish new posts, start a run, kill it at a random point of its cycle unless it ends first.
+
+        Every CALIBRATE-th run is let finish: its log says when each job of a run ends on this machine now, and
+        the kills that follow pick a job at random, then a moment inside it, so the kills spread over the
+        stages rather than land mostly in start-up and crawling, which take most of a run's time. It also
+        crawls, as a service does each interval, before the posts waiting outnumber what one crawl reads."""
         self.publish()
         err = self.workdir / f"run-{index}.err"
         with err.open("w", encoding="utf-8") as stderr:
+            launched = time.time()
             run = subprocess.Popen(
                 [str(KULAK), "--config", str(self.config), "run", "--once", "--force"],
                 env=self.env(),
@@ -153,10 +167,8 @@ class ChaosRig:
                 stderr=stderr,
                 start_new_session=True,  # its crawler children share the group: found after the kill
             )
-            started = time.monotonic()
-            moment = self.rng.uniform(0.2, self._estimate)
             try:
-                out, _ = run.communicate(timeout=moment)
+                out, _ = run.communicate(timeout=None if index % CALIBRATE == CALIBRATE - 1 else self._moment())
             except subprocess.TimeoutExpired:
                 run.send_signal(signal.SIGKILL)
                 out, _ = run.communicate(timeout=30)
@@ -168,9 +180,37 @@ class ChaosRig:
         else:
             assert run.returncode == 0, "\n".join(lines[-20:])
             self.report.finished += 1
-            self._estimate = 0.7 * self._estimate + 0.3 * (time.monotonic() - started)
+            self._learn(lines, launched)
         self.report.reported_analyzed += _reported(lines, "stage:analyze", "analyzed")
         del out
+
+    def _moment(self) -> float:
+        """Seconds after its start to kill a run: inside a job picked at random from the last finished run."""
+        if not self._windows:
+            return self.rng.uniform(0.2, self._estimate)
+        if self.in_turn:  # from the last job back: delivery first, start-up (plain Python) last
+            self._turn += 1
+            begin, end = self._windows[-1 - (self._turn - 1) % len(self._windows)]
+        else:
+            begin, end = self.rng.choice(self._windows)
+        return self.rng.uniform(begin, end)
+
+    def _learn(self, lines: list[str], launched: float) -> None:
+        """The (start, end) seconds of each job of a finished run, from its log's "job … ok" lines."""
+        ends: list[float] = []
+        crawled = False
+        for line in lines:
+            done = JOB_DONE.search(line)
+            if done:
+                stamp = datetime.strptime(line[:23], "%Y-%m-%d %H:%M:%S,%f").astimezone()
+                if crawled and done.group(1).startswith("crawl:"):
+                    ends.pop()  # the crawls count as one job: they would outnumber the stages
+                crawled = done.group(1).startswith("crawl:")
+                ends.append(max(0.05, stamp.timestamp() - launched))
+        if ends:
+            edges = [0.0, *ends]
+            self._windows = [(lo, max(hi, lo + 0.05)) for lo, hi in itertools.pairwise(edges)]
+            self._estimate = ends[-1]
 
     def _wait_for_orphans(self, group: int) -> None:
         """How long children of the killed run (Scrapy crawls) outlive it."""
