@@ -12,7 +12,7 @@ from classifiers.base import MentionContext
 from classifiers.dedupe import THRESHOLD, Fingerprint, bands, fingerprint, similarity
 from classifiers.matching import CustomerMatcher
 from store.model import Analysis, MatchStatus, Mention, MentionStatus, RawMention
-from store.repository import UnitOfWork, drain
+from store.repository import UnitOfWork, drain_batches
 
 log = logging.getLogger(__name__)
 
@@ -32,13 +32,10 @@ def followers_of(raw: RawMention) -> int | None:
     return None
 
 
-def context_of(uow: UnitOfWork, mention: Mention, repeat_days: int) -> MentionContext:
+def context_of(mention: Mention, prior_contacts: int) -> MentionContext:
     """Reach and history of the mention's author, as the store knows them."""
-    since = (mention.raw.published_at or mention.raw.fetched_at) - timedelta(days=repeat_days)
     return MentionContext(
-        followers=followers_of(mention.raw),
-        prior_contacts=uow.mentions.earlier_by_author(mention, since),
-        brand_hint=mention.raw.brand,
+        followers=followers_of(mention.raw), prior_contacts=prior_contacts, brand_hint=mention.raw.brand
     )
 
 
@@ -60,23 +57,27 @@ def analyze_pending(
     repeat_days: int = 14,
     stop: Callable[[], bool] = lambda: False,
 ) -> Counter[str]:
-    """Analyse NEW mentions; a mention the analyser fails on is marked FAILED with the reason."""
+    """Analyse NEW mentions a batch at a time; a mention the analyser fails on is marked FAILED with the reason,
+    and the rest of its batch goes on."""
 
-    def analyze_one(uow: UnitOfWork, mention: Mention, counts: Counter[str]) -> None:
-        try:
-            context = context_of(uow, mention, repeat_days)
-            analysis = analyzer.analyze(mention_text(mention.raw), brand_hint=mention.raw.brand, context=context)
-        except Exception as exc:  # one bad mention must not stop the batch: it is marked FAILED with the reason
-            ids = {"mention_id": mention.id, "source": source_name(mention.raw), "brand": mention.raw.brand}
-            log.exception("analysis failed for mention %s", mention.id, extra=ids)
-            uow.mentions.set_status(mention.id, MentionStatus.FAILED, f"analysis: {type(exc).__name__}: {exc}")
-            counts["failed"] += 1
-            return
-        uow.analyses.add(mention.id, analysis)
-        uow.mentions.set_status(mention.id, MentionStatus.ANALYZED)
-        counts["analyzed"] += 1
+    def analyze_batch(uow: UnitOfWork, mentions: list[Mention], counts: Counter[str]) -> None:
+        prior = uow.mentions.earlier_by_authors(mentions, repeat_days)
+        done: list[tuple[int, Analysis]] = []
+        for mention in mentions:
+            try:
+                context = context_of(mention, prior[mention.id])
+                text = mention_text(mention.raw)
+                done.append((mention.id, analyzer.analyze(text, brand_hint=mention.raw.brand, context=context)))
+            except Exception as exc:  # one bad mention must not stop the batch: it is marked FAILED with the reason
+                ids = {"mention_id": mention.id, "source": source_name(mention.raw), "brand": mention.raw.brand}
+                log.exception("analysis failed for mention %s", mention.id, extra=ids)
+                uow.mentions.set_status(mention.id, MentionStatus.FAILED, f"analysis: {type(exc).__name__}: {exc}")
+                counts["failed"] += 1
+        uow.analyses.add_many(done)
+        uow.mentions.set_statuses([mention_id for mention_id, _ in done], MentionStatus.ANALYZED)
+        counts["analyzed"] += len(done)
 
-    return drain(uow, MentionStatus.NEW, analyze_one, limit=limit, stop=stop)
+    return drain_batches(uow, MentionStatus.NEW, analyze_batch, limit=limit, stop=stop)
 
 
 def match_pending(
@@ -92,35 +93,74 @@ def match_pending(
     A mention with no candidate still moves on to MATCHED; candidates below auto-linking wait for an agent.
     """
 
-    def match_one(uow: UnitOfWork, mention: Mention, counts: Counter[str]) -> None:
-        since = (now or datetime.now(UTC)) - timedelta(days=duplicate_days)
-        if find_duplicate(uow, mention, since) is not None:
-            counts["near_duplicates"] += 1
-        found = matcher.match(mention, uow)
-        for match in found:
-            uow.matches.add(match)
-        if any(m.status is MatchStatus.AUTO for m in found):
-            counts["matched"] += 1
-        elif found:
-            counts["suggested"] += 1
-        else:
-            counts["unmatched"] += 1
-        uow.mentions.set_status(mention.id, MentionStatus.MATCHED)
+    known = FingerprintCache()
 
-    return drain(uow, MentionStatus.ANALYZED, match_one, stop=stop)
+    def match_batch(uow: UnitOfWork, mentions: list[Mention], counts: Counter[str]) -> None:
+        # One mention after the other, each writing its fingerprint before the next looks: a repeat inside the
+        # batch still finds the earlier mention. An error rolls the whole batch back, as one mention at a time did.
+        for mention in mentions:
+            since = (now or datetime.now(UTC)) - timedelta(days=duplicate_days)
+            if find_duplicate(uow, mention, since, known) is not None:
+                counts["near_duplicates"] += 1
+            found = matcher.match(mention, uow)
+            for match in found:
+                uow.matches.add(match)
+            if any(m.status is MatchStatus.AUTO for m in found):
+                counts["matched"] += 1
+            elif found:
+                counts["suggested"] += 1
+            else:
+                counts["unmatched"] += 1
+        uow.mentions.set_statuses([m.id for m in mentions], MentionStatus.MATCHED)
+
+    return drain_batches(uow, MentionStatus.ANALYZED, match_batch, stop=stop)
 
 
-def find_duplicate(uow: UnitOfWork, mention: Mention, since: datetime) -> int | None:
-    """Store the mention's fingerprint and return the earlier mention it nearly repeats, if any (most similar)."""
+class FingerprintCache:
+    """Decoded fingerprints by mention id, the most recently used kept: the same few hundred recent mentions are
+    the candidates of most look-ups, and decoding their JSON again each time was most of the matching stage."""
+
+    def __init__(self, size: int = 4096) -> None:
+        self.size = size
+        self._held: dict[int, Fingerprint] = {}
+
+    def __contains__(self, mention_id: object) -> bool:
+        return mention_id in self._held
+
+    def get(self, mention_id: int, data: object) -> Fingerprint:
+        """The mention's fingerprint: the one held, else ``data`` decoded (and held). Nothing is let go here, so
+        every mention a look-up was told is held stays held until ``put``."""
+        held = self._held.pop(mention_id, None)
+        if held is None:
+            held = Fingerprint.from_json(data)
+        self._held[mention_id] = held
+        return held
+
+    def put(self, mention_id: int, fp: Fingerprint) -> None:
+        """Hold ``fp`` and let the least recently used go beyond ``size``."""
+        self._held.pop(mention_id, None)
+        self._held[mention_id] = fp
+        while len(self._held) > self.size:
+            del self._held[next(iter(self._held))]
+
+
+def find_duplicate(
+    uow: UnitOfWork, mention: Mention, since: datetime, known: FingerprintCache | None = None
+) -> int | None:
+    """Store the mention's fingerprint and return the earlier mention it nearly repeats, if any (most similar).
+
+    ``known`` holds fingerprints decoded before (kept across the calls of one pass)."""
     raw = mention.raw
     fp = fingerprint(f"{raw.title}\n{raw.text}")
     keys = bands(fp)
+    known = known if known is not None else FingerprintCache()
     best, best_score = None, 0.0
-    for other_id, data in uow.fingerprints.sharing_bands(keys, since):
+    for other_id, data in uow.fingerprints.sharing_known(keys, since, known):
         if other_id >= mention.id:
             continue
-        score = similarity(fp, Fingerprint.from_json(data))
+        score = similarity(fp, known.get(other_id, data))
         if score >= THRESHOLD and score > best_score:
             best, best_score = other_id, score
     uow.fingerprints.add(mention.id, fp.to_json(), keys, best, round(best_score, 4) if best else None)
+    known.put(mention.id, fp)
     return best

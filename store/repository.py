@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import abc
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Any
 
@@ -68,11 +68,28 @@ class MentionRepository(abc.ABC):
     def earlier_by_author(self, mention: Mention, since: datetime) -> int:
         """How many mentions the same author made on the same source before ``mention``, from ``since`` on."""
 
+    def earlier_by_authors(self, mentions: Sequence[Mention], days: int) -> dict[int, int]:
+        """``earlier_by_author`` for each mention, from ``days`` before its moment; a store may answer in one go."""
+        found = {}
+        for mention in mentions:
+            since = (mention.raw.published_at or mention.raw.fetched_at) - timedelta(days=days)
+            found[mention.id] = self.earlier_by_author(mention, since)
+        return found
+
+    def set_statuses(self, mention_ids: Sequence[int], status: MentionStatus) -> None:
+        """Move the mentions on together (a store may do it in one statement)."""
+        for mention_id in mention_ids:
+            self.set_status(mention_id, status)
+
 
 class AnalysisRepository(abc.ABC):
     @abc.abstractmethod
     def add(self, mention_id: int, analysis: Analysis) -> bool:
         """Store the analysis of a mention unless it has one; True when stored."""
+
+    def add_many(self, analyses: Sequence[tuple[int, Analysis]]) -> set[int]:
+        """Store each (mention id, analysis) unless the mention has one; returns the mention ids stored."""
+        return {mention_id for mention_id, analysis in analyses if self.add(mention_id, analysis)}
 
     @abc.abstractmethod
     def get(self, mention_id: int) -> Analysis | None: ...
@@ -145,6 +162,13 @@ class FingerprintRepository(abc.ABC):
     def sharing_bands(self, bands: Sequence[str], since: datetime, limit: int = 50) -> list[tuple[int, dict[str, Any]]]:
         """(mention id, fingerprint data) of up to ``limit`` mentions fingerprinted since ``since`` sharing any of
         ``bands``, those sharing the most first; the look-up may consider only the latest mentions of each band."""
+
+    def sharing_known(
+        self, bands: Sequence[str], since: datetime, known: Container[int], limit: int = 50
+    ) -> list[tuple[int, dict[str, Any] | None]]:
+        """``sharing_bands`` with None for the data of the mentions in ``known``: the caller holds their
+        fingerprints already, and a store may then leave them unread."""
+        return [(m, None if m in known else data) for m, data in self.sharing_bands(bands, since, limit)]
 
     @abc.abstractmethod
     def duplicate_of(self, mention_id: int) -> int | None: ...
@@ -521,6 +545,30 @@ def drain(
     upwards, so a mention a faulty handler leaves where it was is not handed over again in the same pass. Each
     batch is claimed (workers sharing a database take different batches); ``stop`` is asked between batches.
     """
+
+    def each(uow: UnitOfWork, mentions: list[Mention], counts: Counter[str]) -> None:
+        for mention in mentions:
+            handle(uow, mention, counts)
+
+    return drain_batches(uow, status, each, batch=batch, limit=limit, stop=stop)
+
+
+MentionBatchHandler = Callable[[UnitOfWork, list[Mention], Counter[str]], None]
+
+
+def drain_batches(
+    uow: UnitOfWork,
+    status: MentionStatus,
+    handle: MentionBatchHandler,
+    *,
+    batch: int = 200,
+    limit: int | None = None,
+    stop: Callable[[], bool] = lambda: False,
+) -> Counter[str]:
+    """``drain`` for a handler that takes a whole batch at once (one round trip for many mentions).
+
+    The handler moves every mention of the batch on, or marks the ones it cannot handle FAILED on their own.
+    """
     counts: Counter[str] = Counter()
     last_id, handed = 0, 0
     while (limit is None or handed < limit) and not stop():
@@ -529,8 +577,7 @@ def drain(
             mentions = uow.mentions.with_status(status, limit=size, after_id=last_id, claim=True)
             if not mentions:
                 break
-            for mention in mentions:
-                handle(uow, mention, counts)
+            handle(uow, mentions, counts)
             uow.commit()
         last_id, handed = mentions[-1].id, handed + len(mentions)
     return counts

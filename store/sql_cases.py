@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import Table, and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from store import repository as repo
@@ -47,6 +47,44 @@ CHANGEABLE = frozenset(
 )
 
 
+# What routing asks for every mention, built once: SQLAlchemy memoises a statement object's cache key, and
+# building these anew for each call cost more than running them.
+_BY_MENTION = select(TicketRow).where(TicketRow.mention_id == bindparam("mention_id"))
+_CASE_OF = (
+    select(TicketRow)
+    .join(CaseMentionRow, CaseMentionRow.ticket_id == TicketRow.id)
+    .where(CaseMentionRow.mention_id == bindparam("mention_id"))
+)
+_ACTIVE_SINCE = (TicketRow.status.in_(ACTIVE), TicketRow.updated_at >= bindparam("since"))
+_LATEST = (TicketRow.updated_at.desc(), TicketRow.id.desc())
+_OPEN_OF_CUSTOMER = (
+    select(TicketRow)
+    .where(TicketRow.customer_id == bindparam("customer_id"), *_ACTIVE_SINCE)
+    .order_by(*_LATEST)
+    .limit(1)
+)
+_OPEN_OF_AUTHOR = (
+    select(TicketRow)
+    .join(CaseMentionRow, CaseMentionRow.ticket_id == TicketRow.id)
+    .join(MentionRow, MentionRow.id == CaseMentionRow.mention_id)
+    .where(MentionRow.source == bindparam("source"), MentionRow.author_handle == bindparam("handle"), *_ACTIVE_SINCE)
+    .order_by(*_LATEST)
+    .limit(1)
+)
+# a case of the same author tied to someone else is not this customer's
+_OPEN_OF_AUTHOR_FOR = _OPEN_OF_AUTHOR.where(
+    or_(TicketRow.customer_id.is_(None), TicketRow.customer_id == bindparam("customer_id"))
+)
+_MENTIONS_OF = (
+    select(CaseMentionRow.mention_id, CaseMentionRow.reason)
+    .where(CaseMentionRow.ticket_id == bindparam("ticket_id"))
+    .order_by(CaseMentionRow.id)
+)
+_ADD_CASE_MENTION = insert(cast(Table, CaseMentionRow.__table__))
+_EVENTS = cast(Table, CaseEventRow.__table__)
+_ADD_EVENT = insert(_EVENTS).returning(_EVENTS.c.id)
+
+
 class SqlAlchemyTicketRepository(repo.TicketRepository):
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -72,12 +110,11 @@ class SqlAlchemyTicketRepository(repo.TicketRepository):
             "reply_by": ticket.reply_by,
         }
         new_id = insert_ignoring(self.session, TicketRow, values, ["mention_id"])
-        row = self.session.scalar(select(TicketRow).where(TicketRow.mention_id == ticket.mention_id))
+        row = self.session.scalar(_BY_MENTION, {"mention_id": ticket.mention_id})
         assert row is not None  # just inserted or already there
         if new_id is not None:
-            self.session.add(
-                CaseMentionRow(ticket_id=new_id, mention_id=ticket.mention_id, reason="opened", added_at=now)
-            )
+            joined = {"ticket_id": new_id, "mention_id": ticket.mention_id, "reason": "opened", "added_at": now}
+            self.session.connection().execute(_ADD_CASE_MENTION, joined)
             self.add_event(CaseEvent(new_id, "opened", {"mention_id": ticket.mention_id, "priority": ticket.priority}))
         return _to_ticket(row), new_id is not None
 
@@ -94,39 +131,20 @@ class SqlAlchemyTicketRepository(repo.TicketRepository):
         return [_to_ticket(r) for r in self.session.scalars(select(TicketRow).order_by(TicketRow.id).limit(limit))]
 
     def case_of(self, mention_id: int) -> Ticket | None:
-        row = self.session.scalar(
-            select(TicketRow)
-            .join(CaseMentionRow, CaseMentionRow.ticket_id == TicketRow.id)
-            .where(CaseMentionRow.mention_id == mention_id)
-        )
+        row = self.session.scalar(_CASE_OF, {"mention_id": mention_id})
         return _to_ticket(row) if row else None
 
     def open_case_of(
         self, *, customer_id: int | None, source: str, author_handle: str, since: datetime
     ) -> tuple[Ticket, str] | None:
-        active = (TicketRow.status.in_(ACTIVE), TicketRow.updated_at >= since)
         if customer_id is not None:
-            row = self.session.scalar(
-                select(TicketRow)
-                .where(TicketRow.customer_id == customer_id, *active)
-                .order_by(TicketRow.updated_at.desc(), TicketRow.id.desc())
-                .limit(1)
-            )
+            row = self.session.scalar(_OPEN_OF_CUSTOMER, {"customer_id": customer_id, "since": since})
             if row is not None:
                 return _to_ticket(row), "customer"
         if not author_handle:
             return None
-        stmt = (
-            select(TicketRow)
-            .join(CaseMentionRow, CaseMentionRow.ticket_id == TicketRow.id)
-            .join(MentionRow, MentionRow.id == CaseMentionRow.mention_id)
-            .where(MentionRow.source == source, MentionRow.author_handle == author_handle, *active)
-            .order_by(TicketRow.updated_at.desc(), TicketRow.id.desc())
-            .limit(1)
-        )
-        if customer_id is not None:  # a case of the same author tied to someone else is not this customer's
-            stmt = stmt.where(or_(TicketRow.customer_id.is_(None), TicketRow.customer_id == customer_id))
-        row = self.session.scalar(stmt)
+        params = {"source": source, "handle": author_handle, "since": since, "customer_id": customer_id}
+        row = self.session.scalar(_OPEN_OF_AUTHOR if customer_id is None else _OPEN_OF_AUTHOR_FOR, params)
         return (_to_ticket(row), "author") if row is not None else None
 
     def attach(self, ticket_id: int, mention_id: int, reason: str) -> bool:
@@ -139,20 +157,13 @@ class SqlAlchemyTicketRepository(repo.TicketRepository):
         return True
 
     def mentions_of(self, ticket_id: int) -> list[tuple[int, str]]:
-        stmt = (
-            select(CaseMentionRow.mention_id, CaseMentionRow.reason)
-            .where(CaseMentionRow.ticket_id == ticket_id)
-            .order_by(CaseMentionRow.id)
-        )
-        return [(int(m), str(r)) for m, r in self.session.execute(stmt)]
+        return [(int(m), str(r)) for m, r in self.session.execute(_MENTIONS_OF, {"ticket_id": ticket_id})]
 
     def add_event(self, event: CaseEvent) -> int:
-        row = CaseEventRow(
-            ticket_id=event.ticket_id, kind=event.kind, detail=dict(event.detail), at=event.at or utcnow()
-        )
-        self.session.add(row)
-        self.session.flush()
-        return row.id
+        values = {"ticket_id": event.ticket_id, "kind": event.kind, "detail": dict(event.detail)}
+        self.session.flush()  # the insert below bypasses the ORM: what it holds back goes first, as before
+        new_id = self.session.connection().execute(_ADD_EVENT, {**values, "at": event.at or utcnow()}).scalar_one()
+        return int(new_id)
 
     def update(self, ticket_id: int, **values: Any) -> Ticket:
         unknown = set(values) - CHANGEABLE

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping, Sequence
+from collections.abc import Container, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import TextualSelect, bindparam, delete, func, insert, select, text, update
+from sqlalchemy import Table, TextualSelect, bindparam, delete, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from store import repository as repo
@@ -24,6 +24,35 @@ from store.tables import (
     utcnow,
 )
 
+# Look-ups the matching and routing stages make for every mention, built once (the cache key is memoised on the
+# statement object; building them anew cost more than running them).
+_IDENTIFIERS_OF = (
+    select(CustomerIdentifierRow)
+    .where(CustomerIdentifierRow.customer_id.in_(bindparam("ids", expanding=True)))
+    .order_by(CustomerIdentifierRow.id)
+)
+_WITH_IDENTIFIER = (
+    select(CustomerRow)
+    .join(CustomerIdentifierRow, CustomerIdentifierRow.customer_id == CustomerRow.id)
+    .where(CustomerIdentifierRow.kind == bindparam("kind"), CustomerIdentifierRow.hash == bindparam("hash"))
+    .order_by(CustomerRow.id)
+)
+_CANDIDATES = (
+    select(CustomerMatchRow)
+    .where(CustomerMatchRow.mention_id == bindparam("mention_id"))
+    .order_by(CustomerMatchRow.confidence.desc(), CustomerMatchRow.id)
+)
+_CONFIRMED_FOR_AUTHOR = (
+    select(CustomerMatchRow.customer_id, func.count())
+    .join(MentionRow, MentionRow.id == CustomerMatchRow.mention_id)
+    .where(
+        MentionRow.source == bindparam("source"),
+        MentionRow.author_handle == bindparam("handle"),
+        CustomerMatchRow.status == MatchStatus.CONFIRMED.value,
+    )
+    .group_by(CustomerMatchRow.customer_id)
+)
+
 
 class SqlAlchemyCustomerRepository(repo.CustomerRepository):
     def __init__(self, session: Session) -> None:
@@ -33,12 +62,7 @@ class SqlAlchemyCustomerRepository(repo.CustomerRepository):
         if not rows:
             return []
         found: dict[int, list[Identifier]] = {r.id: [] for r in rows}
-        stmt = (
-            select(CustomerIdentifierRow)
-            .where(CustomerIdentifierRow.customer_id.in_(found))
-            .order_by(CustomerIdentifierRow.id)
-        )
-        for ident in self.session.scalars(stmt):
+        for ident in self.session.scalars(_IDENTIFIERS_OF, {"ids": list(found)}):
             found[ident.customer_id].append(Identifier(ident.kind, ident.hash, ident.display))
         return [
             Customer(
@@ -85,13 +109,8 @@ class SqlAlchemyCustomerRepository(repo.CustomerRepository):
         return self._to_customers([row])[0] if row else None
 
     def with_identifier(self, kind: str, hash_: str) -> list[Customer]:
-        stmt = (
-            select(CustomerRow)
-            .join(CustomerIdentifierRow, CustomerIdentifierRow.customer_id == CustomerRow.id)
-            .where(CustomerIdentifierRow.kind == kind, CustomerIdentifierRow.hash == hash_)
-            .order_by(CustomerRow.id)
-        )
-        return self._to_customers(list(self.session.scalars(stmt).unique()))
+        rows = self.session.scalars(_WITH_IDENTIFIER, {"kind": kind, "hash": hash_}).unique()
+        return self._to_customers(list(rows))
 
     def with_name_key(self, name_key: str, limit: int = 50) -> list[Customer]:
         if not name_key:
@@ -132,12 +151,7 @@ class SqlAlchemyMatchRepository(repo.MatchRepository):
         return linked[0] if linked else None
 
     def candidates(self, mention_id: int) -> list[CustomerMatch]:
-        stmt = (
-            select(CustomerMatchRow)
-            .where(CustomerMatchRow.mention_id == mention_id)
-            .order_by(CustomerMatchRow.confidence.desc(), CustomerMatchRow.id)
-        )
-        return [_to_match(r) for r in self.session.scalars(stmt)]
+        return [_to_match(r) for r in self.session.scalars(_CANDIDATES, {"mention_id": mention_id})]
 
     def decide(self, mention_id: int, customer_id: int, status: MatchStatus) -> CustomerMatch:
         row = self.session.scalar(
@@ -161,24 +175,15 @@ class SqlAlchemyMatchRepository(repo.MatchRepository):
     def confirmed_for_author(self, source: str, author_handle: str) -> dict[int, int]:
         if not author_handle:
             return {}
-        stmt = (
-            select(CustomerMatchRow.customer_id, func.count())
-            .join(MentionRow, MentionRow.id == CustomerMatchRow.mention_id)
-            .where(
-                MentionRow.source == source,
-                MentionRow.author_handle == author_handle,
-                CustomerMatchRow.status == MatchStatus.CONFIRMED.value,
-            )
-            .group_by(CustomerMatchRow.customer_id)
-        )
-        return {int(c): int(n) for c, n in self.session.execute(stmt)}
+        rows = self.session.execute(_CONFIRMED_FOR_AUTHOR, {"source": source, "handle": author_handle})
+        return {int(c): int(n) for c, n in rows}
 
 
 PER_BAND = 25  # the latest mentions of each band a near-duplicate look-up considers
 
 
 @functools.lru_cache(maxsize=8)
-def _sharing_query(bands: int) -> TextualSelect:
+def _sharing_query(bands: int, with_data: bool = True) -> TextualSelect:
     """The candidates query for ``bands`` bands, written out once: built with the ORM it cost more than it ran."""
     latest = " UNION ALL ".join(
         f"SELECT mention_id FROM (SELECT mention_id FROM fingerprint_bands WHERE band = :b{i} "
@@ -186,14 +191,27 @@ def _sharing_query(bands: int) -> TextualSelect:
         for i in range(bands)
     )
     sql = (
-        "SELECT f.mention_id, f.data FROM fingerprints AS f JOIN ("
+        f"SELECT f.mention_id{', f.data' if with_data else ''} FROM fingerprints AS f JOIN ("
         f"SELECT mention_id, count(*) AS shared FROM ({latest}) AS pooled "
         "GROUP BY mention_id ORDER BY shared DESC, mention_id DESC LIMIT :limit"
         ") AS ranked ON ranked.mention_id = f.mention_id WHERE f.created_at >= :since "
         "ORDER BY ranked.shared DESC, f.mention_id DESC"
     )
     since = bindparam("since", type_=FingerprintRow.__table__.c.created_at.type)
-    return text(sql).bindparams(since).columns(FingerprintRow.__table__.c.mention_id, FingerprintRow.__table__.c.data)
+    columns = [FingerprintRow.__table__.c.mention_id] + ([FingerprintRow.__table__.c.data] if with_data else [])
+    return text(sql).bindparams(since).columns(*columns)
+
+
+# Statements built once: SQLAlchemy memoises a statement object's cache key, and these run for every mention.
+_FINGERPRINTS = cast(Table, FingerprintRow.__table__)
+_BANDS = cast(Table, FingerprintBandRow.__table__)
+_DROP_BANDS = delete(_BANDS).where(_BANDS.c.mention_id == bindparam("mention_id"))
+_DROP_FINGERPRINT = delete(_FINGERPRINTS).where(_FINGERPRINTS.c.mention_id == bindparam("mention_id"))
+_ADD_FINGERPRINT = insert(_FINGERPRINTS)
+_ADD_BANDS = insert(_BANDS)
+_DATA_OF = select(_FINGERPRINTS.c.mention_id, _FINGERPRINTS.c.data).where(
+    _FINGERPRINTS.c.mention_id.in_(bindparam("ids", expanding=True))
+)
 
 
 class SqlAlchemyFingerprintRepository(repo.FingerprintRepository):
@@ -208,21 +226,21 @@ class SqlAlchemyFingerprintRepository(repo.FingerprintRepository):
         duplicate_of: int | None = None,
         similarity: float | None = None,
     ) -> None:
-        self.session.execute(delete(FingerprintBandRow).where(FingerprintBandRow.mention_id == mention_id))
-        self.session.execute(delete(FingerprintRow).where(FingerprintRow.mention_id == mention_id))
-        self.session.add(
-            FingerprintRow(
-                mention_id=mention_id,
-                data=dict(data),
-                duplicate_of=duplicate_of,
-                similarity=similarity,
-                created_at=utcnow(),
-            )
-        )
-        self.session.flush()
+        self.session.flush()  # the statements below bypass the ORM: what it holds back goes first
+        connection = self.session.connection()
+        connection.execute(_DROP_BANDS, {"mention_id": mention_id})
+        connection.execute(_DROP_FINGERPRINT, {"mention_id": mention_id})
+        values = {
+            "mention_id": mention_id,
+            "data": dict(data),
+            "duplicate_of": duplicate_of,
+            "similarity": similarity,
+            "created_at": utcnow(),
+        }
+        connection.execute(_ADD_FINGERPRINT, values)
         rows = [{"mention_id": mention_id, "band": band} for band in dict.fromkeys(bands)]
         if rows:  # one executemany: a mention has 85 bands
-            self.session.execute(insert(FingerprintBandRow), rows)
+            connection.execute(_ADD_BANDS, rows)
 
     def sharing_bands(self, bands: Sequence[str], since: datetime, limit: int = 50) -> list[tuple[int, dict[str, Any]]]:
         wanted = list(dict.fromkeys(bands))
@@ -234,6 +252,23 @@ class SqlAlchemyFingerprintRepository(repo.FingerprintRepository):
         params: dict[str, Any] = {f"b{i}": band for i, band in enumerate(wanted)}
         params.update(since=since, limit=limit)
         return [(int(m), dict(d)) for m, d in self.session.execute(_sharing_query(len(wanted)), params)]
+
+    def sharing_known(
+        self, bands: Sequence[str], since: datetime, known: Container[int], limit: int = 50
+    ) -> list[tuple[int, dict[str, Any] | None]]:
+        wanted = list(dict.fromkeys(bands))
+        if not wanted:
+            return []
+        params: dict[str, Any] = {f"b{i}": band for i, band in enumerate(wanted)}
+        params.update(since=since, limit=limit)
+        found = [int(m) for m in self.session.scalars(_sharing_query(len(wanted), with_data=False), params)]
+        # Only the fingerprints the caller does not hold are read: decoding them cost more than the look-up.
+        missing = [m for m in found if m not in known]
+        data: dict[int, dict[str, Any]] = {}
+        if missing:
+            rows = self.session.connection().execute(_DATA_OF, {"ids": missing})
+            data = {int(m): dict(d) for m, d in rows}
+        return [(m, data.get(m)) for m in found if m in data or m not in missing]
 
     def duplicate_of(self, mention_id: int) -> int | None:
         return self.session.scalar(select(FingerprintRow.duplicate_of).where(FingerprintRow.mention_id == mention_id))

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
-from datetime import datetime
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from store import repository as repo
@@ -19,7 +20,8 @@ from store.model import (
     MentionStatus,
     RawMention,
 )
-from store.sql_base import insert_ignoring, insert_many_ignoring
+from store.sql_base import insert_many_ignoring
+from store.sql_counts import recounted
 from store.tables import (
     AnalysisRow,
     CrawlStateRow,
@@ -32,6 +34,7 @@ from store.tables import (
 
 AUTHOR_CHARS = 300  # mentions.author and author_handle
 LANGUAGE_CHARS = 10  # mentions.language
+_CHUNK = 500  # ids in one IN (...) list, rows in one multi-row INSERT
 
 
 def _no_nul(text: str) -> str:
@@ -60,6 +63,25 @@ def _mention_values(raw: RawMention) -> dict[str, Any]:
         "status": MentionStatus.NEW.value,
         "updated_at": utcnow(),
     }
+
+
+def _analysis_values(mention_id: int, analysis: Analysis, now: datetime) -> dict[str, Any]:
+    return {
+        "mention_id": mention_id,
+        "analyzer": analysis.analyzer,
+        "lang": analysis.lang,
+        "sentiment": analysis.sentiment.label,
+        "sentiment_score": analysis.sentiment.score,
+        "intent": analysis.intent.label,
+        "urgency": analysis.urgency.level,
+        "data": analysis.to_json(),
+        "created_at": now,
+    }
+
+
+def _insert(session: Session, row_type: type[Any]) -> Any:
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    return insert(row_type.__table__)
 
 
 def mention_tombstone(source: str, external_id: str) -> str:
@@ -135,6 +157,16 @@ class SqlAlchemyMentionRepository(repo.MentionRepository):
             .values(status=status.value, error=error, updated_at=utcnow())
         )
 
+    def set_statuses(self, mention_ids: Sequence[int], status: MentionStatus) -> None:
+        for start in range(0, len(mention_ids), _CHUNK):
+            chunk = list(mention_ids[start : start + _CHUNK])
+            self.session.execute(
+                update(MentionRow)
+                .where(MentionRow.id.in_(chunk))
+                .values(status=status.value, error=None, updated_at=utcnow())
+                .execution_options(synchronize_session=False)
+            )
+
     def count_by_status(self) -> dict[str, int]:
         rows = self.session.execute(select(MentionRow.status, func.count()).group_by(MentionRow.status))
         return {status: int(n) for status, n in rows}
@@ -157,32 +189,68 @@ class SqlAlchemyMentionRepository(repo.MentionRepository):
         )
         return int(self.session.scalar(query) or 0)
 
+    def earlier_by_authors(self, mentions: Sequence[Mention], days: int) -> dict[int, int]:
+        found = dict.fromkeys((m.id for m in mentions), 0)
+        since = {m.id: (m.raw.published_at or m.raw.fetched_at) - timedelta(days=days) for m in mentions}
+        named = [m for m in mentions if m.raw.author_handle]
+        if not named:
+            return found
+        when = func.coalesce(MentionRow.published_at, MentionRow.fetched_at)
+        # One look-up for the batch: every post of its authors since the earliest moment any of them needs.
+        posts: dict[tuple[str, str], list[tuple[int, datetime]]] = {}
+        handles = sorted({m.raw.author_handle for m in named})
+        for start in range(0, len(handles), _CHUNK):
+            stmt = select(MentionRow.source, MentionRow.author_handle, MentionRow.id, when).where(
+                MentionRow.source.in_(sorted({m.raw.source for m in named})),
+                MentionRow.author_handle.in_(handles[start : start + _CHUNK]),
+                MentionRow.id < max(m.id for m in named),
+                when >= min(since[m.id] for m in named),
+            )
+            for source, handle, mention_id, at in self.session.execute(stmt):
+                posts.setdefault((source, handle), []).append((mention_id, at))
+        for m in named:
+            earlier = posts.get((m.raw.source, m.raw.author_handle), [])
+            found[m.id] = sum(1 for other, at in earlier if other < m.id and at >= since[m.id])
+        return found
+
 
 class SqlAlchemyAnalysisRepository(repo.AnalysisRepository):
     def __init__(self, session: Session) -> None:
         self.session = session
 
     def add(self, mention_id: int, analysis: Analysis) -> bool:
-        values = {
-            "mention_id": mention_id,
-            "analyzer": analysis.analyzer,
-            "lang": analysis.lang,
-            "sentiment": analysis.sentiment.label,
-            "sentiment_score": analysis.sentiment.score,
-            "intent": analysis.intent.label,
-            "urgency": analysis.urgency.level,
-            "data": analysis.to_json(),
-            "created_at": utcnow(),
-        }
-        if insert_ignoring(self.session, AnalysisRow, values, ["mention_id"]) is None:
-            return False
+        return bool(self.add_many([(mention_id, analysis)]))
+
+    def add_many(self, analyses: Sequence[tuple[int, Analysis]]) -> set[int]:
+        """A batch in a handful of statements: analyses, brand rows, topics, then the hourly counts."""
+        now = utcnow()
+        rows = [_analysis_values(mention_id, analysis, now) for mention_id, analysis in analyses]
+        added: set[int] = set()
+        stmt = _insert(self.session, AnalysisRow).on_conflict_do_nothing(index_elements=["mention_id"])
+        for start in range(0, len(rows), _CHUNK):
+            returning = stmt.returning(AnalysisRow.__table__.c.mention_id)
+            added.update(self.session.connection().execute(returning, rows[start : start + _CHUNK]).scalars())
+        if not added:
+            return added
+        fresh = [(mention_id, analysis) for mention_id, analysis in analyses if mention_id in added]
+        ids = sorted(added)
         # The mention's moment is copied onto its brand rows, so reports find a brand's period on one index.
-        at = select(func.coalesce(MentionRow.published_at, MentionRow.fetched_at)).where(MentionRow.id == mention_id)
-        for brand in analysis.brands:
-            values = {"mention_id": mention_id, "brand": brand, "at": at.scalar_subquery()}
-            insert_ignoring(self.session, MentionBrandRow, values, ["mention_id", "brand"])
-        self._set_topics(mention_id, analysis)
-        return True
+        when = func.coalesce(MentionRow.published_at, MentionRow.fetched_at)
+        moments = {i: at for i, at in self.session.execute(select(MentionRow.id, when).where(MentionRow.id.in_(ids)))}
+        brands = [{"mention_id": i, "brand": b, "at": moments[i]} for i, a in fresh for b in dict.fromkeys(a.brands)]
+        topics = [
+            {"mention_id": i, "topic": t} for i, a in fresh for t in dict.fromkeys(t.label[:100] for t in a.topics)
+        ]
+        with recounted(self.session, ids):
+            if brands:
+                stmt = _insert(self.session, MentionBrandRow).on_conflict_do_nothing(
+                    index_elements=["mention_id", "brand"]
+                )
+                self.session.connection().execute(stmt, brands)
+            self.session.execute(delete(MentionTopicRow).where(MentionTopicRow.mention_id.in_(ids)))
+            if topics:
+                self.session.connection().execute(insert(MentionTopicRow), topics)
+        return added
 
     def _set_topics(self, mention_id: int, analysis: Analysis) -> None:
         self.session.execute(delete(MentionTopicRow).where(MentionTopicRow.mention_id == mention_id))
@@ -197,9 +265,10 @@ class SqlAlchemyAnalysisRepository(repo.AnalysisRepository):
         row = self.session.scalar(select(AnalysisRow).where(AnalysisRow.mention_id == mention_id))
         if row is None:
             raise StoreError(f"mention {mention_id} has no analysis to correct")
-        row.sentiment, row.sentiment_score = analysis.sentiment.label, analysis.sentiment.score
-        row.intent, row.urgency, row.data = analysis.intent.label, analysis.urgency.level, analysis.to_json()
-        self._set_topics(mention_id, analysis)
+        with recounted(self.session, [mention_id]):
+            row.sentiment, row.sentiment_score = analysis.sentiment.label, analysis.sentiment.score
+            row.intent, row.urgency, row.data = analysis.intent.label, analysis.urgency.level, analysis.to_json()
+            self._set_topics(mention_id, analysis)
 
 
 class SqlAlchemyCrawlStateRepository(repo.CrawlStateRepository):

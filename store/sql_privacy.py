@@ -11,6 +11,8 @@ from sqlalchemy.orm import Session
 from store import repository as repo
 from store.model import Erasure, Mention
 from store.sql_base import insert_ignoring
+from store.sql_counts import add as add_counts
+from store.sql_counts import shares
 from store.sql_mentions import mention_tombstone, to_mention
 from store.tables import (
     AnalysisRow,
@@ -76,6 +78,8 @@ class SqlAlchemyPrivacyRepository(repo.PrivacyRepository):
             self._delete(delete(CaseMentionRow).where(CaseMentionRow.ticket_id.in_(chunk)))
             self._delete(delete(TicketRow).where(TicketRow.id.in_(chunk)))
         for chunk in _chunks(ids):
+            # The mentions' share of the hourly counts goes before they do: the rows say what that share was.
+            add_counts(self.session, {key: -n for key, n in shares(self.session, chunk).items()})
             for row in self.session.execute(
                 select(MentionRow.source, MentionRow.external_id).where(MentionRow.id.in_(chunk))
             ):

@@ -1,7 +1,12 @@
-"""SQL aggregates behind digests and `kulak stats`: counts grouped in the database, never mentions loaded one by one."""
+"""SQL aggregates behind digests and `kulak stats`: counts grouped in the database, never mentions loaded one by one.
+
+Mention counts over whole hours come from the stored hourly counts (store/sql_counts.py); only the part-hours at
+the ends of a period are counted from the mentions, so a year costs about as much as a day.
+"""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from itertools import pairwise
@@ -13,7 +18,16 @@ from sqlalchemy.orm import Session
 from store.errors import InputError
 from store.model import PRIORITIES, DeliveryStatus, TicketStatus
 from store.reports import AGE_BUCKETS, MENTION_DIMENSIONS, CaseFigures, HeldDelivery, OpenCase, ReportRepository
-from store.tables import AnalysisRow, DeliveryRow, MentionBrandRow, MentionRow, MentionTopicRow, TicketRow
+from store.sql_counts import hour_of, whole_hours
+from store.tables import (
+    AnalysisRow,
+    DeliveryRow,
+    MentionBrandRow,
+    MentionCountRow,
+    MentionRow,
+    MentionTopicRow,
+    TicketRow,
+)
 
 #: A mention's moment in reports: when it was published, else when it was fetched; copied onto each of its brand
 #: rows, so that one brand's period is a range of the (brand, at) index.
@@ -31,6 +45,18 @@ _DIMENSIONS: dict[str, Any] = {
 
 def _brand_mentions(brand: str, start: datetime, end: datetime) -> list[ColumnElement[bool]]:
     return [MentionBrandRow.brand == brand, moment >= start, moment < end]
+
+
+def _pieces(start: datetime, end: datetime) -> list[tuple[datetime, datetime, bool]]:
+    """``[start, end)`` cut into its whole UTC hours, read from the stored counts (True), and the part-hours at
+    either end, counted from the mentions themselves (False)."""
+    hours = whole_hours(start, end)
+    if hours is None:
+        return [(start, end, False)] if start < end else []
+    first, last = hours
+    pieces = [(start, first, False)] if start < first else []
+    pieces.append((first, last, True))
+    return pieces + ([(last, end, False)] if last < end else [])
 
 
 def _seconds(pairs: Sequence[Any]) -> list[float]:
@@ -52,34 +78,68 @@ class SqlAlchemyReportRepository(ReportRepository):
         return found
 
     def mentions_by(self, brand: str, start: datetime, end: datetime, by: str) -> dict[str, int]:
-        column = _DIMENSIONS.get(by)
-        if column is None:
+        if by not in _DIMENSIONS:
             raise InputError(f"cannot count mentions by {by!r}; expected one of {', '.join(MENTION_DIMENSIONS)}")
+        found: Counter[str] = Counter()
+        for lo, hi, counted in _pieces(start, end):
+            found.update(self._summed(by, [brand], lo, hi) if counted else self._rows_by(brand, lo, hi, by))
+        return {value: n for value, n in found.items() if n}
+
+    def _rows_by(self, brand: str, start: datetime, end: datetime, by: str) -> dict[str, int]:
         # One join, to the table holding the dimension: each extra join costs a look-up per mention of the period.
+        column = _DIMENSIONS[by]
         table = column.class_
         key = MentionRow.id if table is MentionRow else table.mention_id
         stmt = self._counted(column, func.count()).join(table, key == MentionBrandRow.mention_id)
         stmt = stmt.where(*_brand_mentions(brand, start, end)).group_by(column)
         return {str(value): int(n) for value, n in self.session.execute(stmt)}
 
+    def _summed(
+        self, dimension: str, brands: Sequence[str], start: datetime, end: datetime, *, by_brand: bool = False
+    ) -> dict[str, int]:
+        """Stored hourly counts of ``dimension`` over whole hours, per value (or per brand)."""
+        group = MentionCountRow.brand if by_brand else MentionCountRow.value
+        stmt = (
+            select(group, func.sum(MentionCountRow.n))
+            .where(
+                MentionCountRow.brand.in_(list(brands)),
+                MentionCountRow.dimension == dimension,
+                MentionCountRow.hour >= start,
+                MentionCountRow.hour < end,
+            )
+            .group_by(group)
+        )
+        return {str(value): int(n or 0) for value, n in self.session.execute(stmt)}
+
     def mention_total(self, brand: str, start: datetime, end: datetime) -> int:
-        stmt = self._counted(func.count()).where(*_brand_mentions(brand, start, end))
-        return int(self.session.scalar(stmt) or 0)
+        return self.volumes([brand], start, end)[brand]
 
     def volumes(self, brands: Sequence[str], start: datetime, end: datetime) -> dict[str, int]:
-        stmt = (
-            self._counted(MentionBrandRow.brand, func.count())
-            .where(MentionBrandRow.brand.in_(list(brands)), moment >= start, moment < end)
-            .group_by(MentionBrandRow.brand)
-        )
-        found = {str(b): int(n) for b, n in self.session.execute(stmt)}
+        found: Counter[str] = Counter()
+        for lo, hi, counted in _pieces(start, end):
+            if counted:
+                found.update(self._summed("total", brands, lo, hi, by_brand=True))
+                continue
+            stmt = (
+                self._counted(MentionBrandRow.brand, func.count())
+                .where(MentionBrandRow.brand.in_(list(brands)), moment >= lo, moment < hi)
+                .group_by(MentionBrandRow.brand)
+            )
+            found.update({str(b): int(n) for b, n in self.session.execute(stmt)})
         return {b: found.get(b, 0) for b in brands}
 
     def timeline(self, brand: str, edges: Sequence[datetime]) -> list[int]:
         if len(edges) < 2:
             return []
-        buckets = [func.sum(case((and_(moment >= lo, moment < hi), 1), else_=0)) for lo, hi in pairwise(edges)]
-        stmt = self._counted(*buckets).where(*_brand_mentions(brand, edges[0], edges[-1]))
+        if all(hour_of(edge) == edge for edge in edges):  # whole hours (every zone a whole number of hours off UTC)
+            at, stmt = MentionCountRow.hour, select().select_from(MentionCountRow)
+            where = [MentionCountRow.brand == brand, MentionCountRow.dimension == "total"]
+            count: Any = MentionCountRow.n
+        else:
+            at, stmt = moment, self._counted()
+            where, count = [MentionBrandRow.brand == brand], 1
+        buckets = [func.sum(case((and_(at >= lo, at < hi), count), else_=0)) for lo, hi in pairwise(edges)]
+        stmt = stmt.add_columns(*buckets).where(*where, at >= edges[0], at < edges[-1])
         row = self.session.execute(stmt).one()
         return [int(n or 0) for n in row]
 
@@ -128,14 +188,21 @@ class SqlAlchemyReportRepository(ReportRepository):
     def resolved_complaints(
         self, brand: str, start: datetime, end: datetime, sources: Sequence[str]
     ) -> tuple[int, int]:
-        solved = MentionRow.site_resolved.is_(True)
-        stmt = (
-            self._counted(func.sum(case((solved, 1), else_=0)), func.count())
-            .join(MentionRow, MentionRow.id == MentionBrandRow.mention_id)
-            .where(*_brand_mentions(brand, start, end), MentionRow.source.in_(list(sources)))
-        )
-        resolved, total = self.session.execute(stmt).one()
-        return int(resolved or 0), int(total or 0)
+        resolved = total = 0
+        for lo, hi, counted in _pieces(start, end):
+            if counted:
+                resolved += sum(n for s, n in self._summed("resolved", [brand], lo, hi).items() if s in sources)
+                total += sum(n for s, n in self._summed("source", [brand], lo, hi).items() if s in sources)
+                continue
+            solved = MentionRow.site_resolved.is_(True)
+            stmt = (
+                self._counted(func.sum(case((solved, 1), else_=0)), func.count())
+                .join(MentionRow, MentionRow.id == MentionBrandRow.mention_id)
+                .where(*_brand_mentions(brand, lo, hi), MentionRow.source.in_(list(sources)))
+            )
+            part_resolved, part_total = self.session.execute(stmt).one()
+            resolved, total = resolved + int(part_resolved or 0), total + int(part_total or 0)
+        return resolved, total
 
     def urgent_open(self, brand: str, limit: int) -> list[OpenCase]:
         rank = case({p: i for i, p in enumerate(reversed(PRIORITIES))}, value=TicketRow.priority, else_=len(PRIORITIES))

@@ -136,6 +136,19 @@ class MentionTopicRow(Base):
     topic: Mapped[str] = mapped_column(String(100), index=True)
 
 
+class MentionCountRow(Base):
+    """Mentions of a brand in one UTC hour per value of one dimension (``total`` has the value ""; ``resolved`` counts
+    per source the mentions the site marked resolved). Kept in step with every analysis, correction and erasure, so
+    a digest over a year sums thousands of these rows instead of counting millions of mentions."""
+
+    __tablename__ = "mention_counts"
+    brand: Mapped[str] = mapped_column(String(200), primary_key=True)
+    dimension: Mapped[str] = mapped_column(String(20), primary_key=True)
+    hour: Mapped[datetime] = mapped_column(primary_key=True)
+    value: Mapped[str] = mapped_column(String(200), primary_key=True)
+    n: Mapped[int] = mapped_column(Integer)
+
+
 class CustomerRow(Base):
     __tablename__ = "customers"
     id: Mapped[int] = mapped_column(primary_key=True)

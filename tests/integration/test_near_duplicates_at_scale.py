@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine, event
 
-from classifiers.job import find_duplicate
+from classifiers.job import FingerprintCache, find_duplicate
 from store.model import MentionStatus, RawMention
 from store.sqlalchemy import SqlAlchemyUnitOfWork
 
@@ -35,16 +35,22 @@ def test_a_repost_finds_its_original_behind_a_flood_of_template_complaints(engin
             selects.append(statement)
 
     since = NOW - timedelta(days=14)
+    held = FingerprintCache()
     with uow:
         mentions = uow.mentions.with_status(MentionStatus.NEW, limit=1000)
-        found = [find_duplicate(uow, m, since) for m in mentions[:-1]]
+        found = [find_duplicate(uow, m, since, held) for m in mentions[:-1]]
         event.listen(engine, "before_cursor_execute", count)
         try:
-            repeat_of = find_duplicate(uow, mentions[-1], since)
+            warm = find_duplicate(uow, mentions[-1], since, held)  # all candidates held: only their ids are read
+            reads_warm = [s for s in selects if s.lstrip().upper().startswith("SELECT")]
+            selects.clear()
+            cold = find_duplicate(uow, mentions[-1], since)  # nothing held: the candidates' data is read
+            reads_cold = [s for s in selects if s.lstrip().upper().startswith("SELECT")]
         finally:
             event.remove(engine, "before_cursor_execute", count)
         uow.commit()
     assert found[0] is None
-    assert repeat_of == mentions[0].id  # the original, 300 template complaints earlier
-    reads = [s for s in selects if s.lstrip().upper().startswith("SELECT")]
-    assert len(reads) == 1  # one query for the candidates, whatever their number
+    assert cold == warm == mentions[0].id  # the original, 300 template complaints earlier
+    # the candidates in one query, their data in one more, whatever their number; none when held already
+    assert len(reads_cold) == 2
+    assert len(reads_warm) == 1

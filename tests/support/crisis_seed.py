@@ -193,8 +193,8 @@ def store(engine: Engine, planned: Sequence[Planned], tag: str) -> list[int]:
             ).all()
         )
         ids = [found[name] for name in names]
+        uow.analyses.add_many([(mention_id, _analysis(p)) for mention_id, p in zip(ids, planned, strict=True)])
         for mention_id, p in zip(ids, planned, strict=True):
-            uow.analyses.add(mention_id, _analysis(p))
             duplicate_of = ids[p.repeats] if p.repeats is not None else None
             uow.fingerprints.add(mention_id, {}, [], duplicate_of, 0.97 if duplicate_of else None)
         uow.commit()

@@ -141,9 +141,8 @@ def seed(engine: Engine, mentions: list[PlannedMention], cases: list[PlannedCase
         assert uow.session is not None
         by_external = dict(uow.session.execute(select(MentionRow.external_id, MentionRow.id)).all())
         ids = [by_external[r.external_id] for r in raws]
-        for mention_id, m in zip(ids, mentions, strict=True):
-            if m.analysed:
-                uow.analyses.add(mention_id, _analysis(m, mention_id))
+        analysed = [(i, _analysis(m, i)) for i, m in zip(ids, mentions, strict=True) if m.analysed]
+        uow.analyses.add_many(analysed)
         uow.commit()
     with Session(engine) as session:
         for case in cases:
