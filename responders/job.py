@@ -17,7 +17,7 @@ from responders.ops import queue_delivery_problem
 from responders.routing import TicketRouter
 from store.errors import CredentialsRejected, DeliveryError, DeliveryRejected
 from store.model import CaseChange, CaseEvent, Delivery, DeliveryStatus, Mention, MentionStatus, Ticket
-from store.repository import UnitOfWork, drain
+from store.repository import UnitOfWork, drain_batches
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 10  # with the backoff below: retried for about two and a half hours
@@ -63,19 +63,28 @@ def route_pending(
     policy = policy or AlertPolicy()
     by_name = {a.name: a for a in (*alerters, *helpdesks)}
 
-    def route_one(uow: UnitOfWork, mention: Mention, counts: Counter[str]) -> None:
+    def route_batch(uow: UnitOfWork, mentions: list[Mention], counts: Counter[str]) -> None:
+        # The views of the alerts new cases fold into, kept for the batch: a bad day folds hundreds of cases into
+        # a few alerts, and reading the same parent case again for each was a third of routing.
+        parents: dict[int, CaseView] = {}
+        routed = [m.id for m in mentions if route_one(uow, m, counts, parents)]
+        uow.mentions.set_statuses(routed, MentionStatus.ROUTED)
+
+    def route_one(uow: UnitOfWork, mention: Mention, counts: Counter[str], parents: dict[int, CaseView]) -> bool:
+        """Give the mention its case; False when it cannot be routed (marked FAILED)."""
         moment = now or datetime.now(UTC)
         analysis = uow.analyses.get(mention.id)
         if analysis is None:
             uow.mentions.set_status(mention.id, MentionStatus.FAILED, "routing: no analysis stored")
             counts["failed"] += 1
-            return
+            return False
         match = uow.matches.get(mention.id)
         customer = uow.customers.get(match.customer_id) if match else None
         joined = open_case_for(uow, mention, customer.id if customer else None, moment - timedelta(hours=window_hours))
         if joined is not None:
             case, reason = joined
             assert case.id is not None
+            parents.pop(case.id, None)  # the case changes: its view is read afresh
             if uow.tickets.attach(case.id, mention.id, reason):
                 counts[f"joined_by_{reason}"] += 1
                 summary = f"yeni bahsetme / new mention #{mention.id} ({mention.raw.source}, {reason})"
@@ -84,8 +93,7 @@ def route_pending(
                 notify(uow, by_name, change, drafter=drafter, tag=f"m{mention.id}")  # attach put it on the timeline
             if customer is not None and case.customer_id is None:
                 uow.tickets.set_customer(case.id, customer.id or 0)
-            uow.mentions.set_status(mention.id, MentionStatus.ROUTED)
-            return
+            return True
         wanted = router.decide(mention, analysis, customer, now=moment)
         if wanted is None:
             counts["no_ticket"] += 1
@@ -99,7 +107,7 @@ def route_pending(
             view = case_view(uow, ticket.id, drafter)
             group = group_key(ticket, analysis)
             for alerter in alerters:
-                counts.update(_alert(uow, alerter, view, group, policy, by_name, moment))
+                counts.update(_alert(uow, alerter, view, group, policy, by_name, moment, parents))
             for helpdesk in helpdesks:
                 if helpdesk.name == ticket.helpdesk:
                     delivery = Delivery(
@@ -110,9 +118,9 @@ def route_pending(
             if ticket.helpdesk and ticket.helpdesk not in by_name:
                 counts["helpdesk_off"] += 1
                 log.warning("case #%s: helpdesk %s is off; the case is kept in Kulak only", ticket.id, ticket.helpdesk)
-        uow.mentions.set_status(mention.id, MentionStatus.ROUTED)
+        return True
 
-    return drain(uow, MentionStatus.MATCHED, route_one, stop=stop)
+    return drain_batches(uow, MentionStatus.MATCHED, route_batch, stop=stop)
 
 
 def _alert(
@@ -123,8 +131,11 @@ def _alert(
     policy: AlertPolicy,
     by_name: Mapping[str, Alerter],
     now: datetime,
+    parents: dict[int, CaseView] | None = None,
 ) -> Counter[str]:
-    """Queue the alert of a new case on one care channel: sent, folded into a similar alert, or held back."""
+    """Queue the alert of a new case on one care channel: sent, folded into a similar alert, or held back.
+
+    ``parents`` keeps the views of the cases folded into, by ticket id, from one fold to the next."""
     ticket = view.ticket
     assert ticket.id is not None
     if ticket.channel == NO_ALERT:
@@ -135,8 +146,9 @@ def _alert(
     if decision.action == FOLD and decision.parent is not None:
         parent = decision.parent
         assert parent.ticket_id is not None
-        parent_view = case_view(uow, parent.ticket_id)
-        parent_view = replace(parent_view, similar=parent_view.similar + 1)
+        parents = parents if parents is not None else {}
+        parent_view = parents.get(parent.ticket_id) or case_view(uow, parent.ticket_id)
+        parent_view = parents[parent.ticket_id] = replace(parent_view, similar=parent_view.similar + 1)
         who = f" ({view.customer.name})" if view.customer is not None and view.customer.name else ""
         summary = f"benzer vaka / similar case #{ticket.id}{who}: {ticket.summary}"
         change = CaseChange(parent.ticket_id, "similar", summary, "kulak", {"ticket_id": ticket.id}, now)

@@ -19,7 +19,8 @@ def _ignoring(dialect: str, row_type: type[Any], keys: tuple[str, ...]) -> Any:
     stmt = _IGNORING.get((dialect, row_type, keys))
     if stmt is None:
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        stmt = insert(row_type).on_conflict_do_nothing(index_elements=list(keys)).returning(row_type.id)
+        table = row_type.__table__
+        stmt = insert(table).on_conflict_do_nothing(index_elements=list(keys)).returning(table.c.id)
         _IGNORING[(dialect, row_type, keys)] = stmt
     return stmt
 
@@ -28,7 +29,8 @@ def insert_ignoring(session: Session, row_type: type[Any], values: dict[str, Any
     """INSERT ... ON CONFLICT DO NOTHING; returns the new id, or None when the row already existed."""
     stmt = _ignoring(session.get_bind().dialect.name, row_type, tuple(keys))
     try:
-        new_id = session.execute(stmt, values).scalar_one_or_none()
+        session.flush()  # a Core statement (the ORM's bulk path cost more than the insert): pending rows go first
+        new_id = session.connection().execute(stmt, values).scalar_one_or_none()
     except SQLAlchemyError as exc:
         raise StoreError(f"could not write to {row_type.__tablename__}: {short_error(exc)}") from exc
     return int(new_id) if new_id is not None else None

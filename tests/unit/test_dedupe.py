@@ -24,6 +24,7 @@ from classifiers.dedupe import (
     similarity,
     tokens,
 )
+from classifiers.job import FingerprintCache
 from store.errors import InputError
 
 PAIRS = Path(__file__).resolve().parent.parent / "data" / "near_duplicates.csv"
@@ -234,3 +235,15 @@ def test_precision_and_recall_on_the_holdout_pairs() -> None:
     precision, recall = _precision_recall([row for row in _rows() if row["split"] == "holdout"])
     assert precision >= 0.95
     assert recall >= 0.8
+
+
+def test_the_fingerprint_cache_keeps_the_most_recently_used_and_decodes_only_what_it_lacks() -> None:
+    cache = FingerprintCache(size=2)
+    first, second, third = (fingerprint(t) for t in (COMPLAINT, TWEET, TELECOM))
+    cache.put(1, first)
+    cache.put(2, second)
+    assert cache.get(1, None) is first  # held: the data handed in is not decoded (None would not decode)
+    cache.put(3, third)  # 2 was used longest ago, so it goes
+    assert 2 not in cache and 1 in cache and 3 in cache
+    decoded = cache.get(2, second.to_json())
+    assert similarity(decoded, second) == 1.0 and 2 in cache
