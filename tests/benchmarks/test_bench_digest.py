@@ -15,11 +15,12 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import func, insert, select
+from sqlalchemy.orm import Session
 
 from responders.crisis import CrisisWatch
 from responders.digest import DigestScope, build_digest
 from responders.periods import period_containing
-from store import db
+from store import db, sql_counts
 from store.model import Brand
 from store.sqlalchemy import SqlAlchemyUnitOfWork
 from store.tables import AnalysisRow, MentionBrandRow, MentionRow, MentionTopicRow
@@ -59,6 +60,9 @@ def _fill(engine: object) -> int:
             for table, rows in ((MentionRow, mentions), (AnalysisRow, analyses), (MentionBrandRow, brands),
                                 (MentionTopicRow, topics)):  # fmt: skip
                 conn.execute(insert(table), rows)
+    with Session(engine) as session:  # the hourly counts the analysis stage would have kept
+        sql_counts.rebuild(session)
+        session.commit()
     return mention_id
 
 
