@@ -561,7 +561,7 @@ def drain_batches(
     status: MentionStatus,
     handle: MentionBatchHandler,
     *,
-    batch: int = 200,
+    batch: int = 50,
     limit: int | None = None,
     stop: Callable[[], bool] = lambda: False,
 ) -> Counter[str]:

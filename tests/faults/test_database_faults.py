@@ -266,7 +266,7 @@ def test_a_run_cut_by_a_postgresql_restart_reports_it_in_one_line_and_the_next_r
         ops_alerters=[],
         helpdesks=[],
         mailers=[],
-        analyzer=RestartingAnalyzer(postgres, at=60),  # in the second batch of 50
+        analyzer=RestartingAnalyzer(postgres, at=60),  # in the second batch of 50 (a stage drains 50 at a time)
     )
     with desk.uow:
         desk.uow.mentions.add_many(complaints(80))
