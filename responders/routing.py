@@ -154,6 +154,7 @@ class TicketRouter:
             queue=route.queue,
             respond_by=respond_by,
             reply_by=reply_by,
+            created_at=opened,
         )
 
 

@@ -179,7 +179,8 @@ class TicketRepository(abc.ABC):
 
     @abc.abstractmethod
     def open(self, ticket: Ticket) -> tuple[Ticket, bool]:
-        """Open a case for a mention unless one exists; returns (ticket, created)."""
+        """Open a case for a mention unless one exists (stamped with ``ticket.created_at`` when given, else now);
+        returns (ticket, created)."""
 
     @abc.abstractmethod
     def get(self, ticket_id: int) -> Ticket: ...

@@ -90,7 +90,7 @@ class SqlAlchemyTicketRepository(repo.TicketRepository):
         self.session = session
 
     def open(self, ticket: Ticket) -> tuple[Ticket, bool]:
-        now = utcnow()
+        now = ticket.created_at or utcnow()  # the moment routing decided, which its SLA targets count from
         values = {
             "mention_id": ticket.mention_id,
             "brand": ticket.brand,
