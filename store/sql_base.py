@@ -13,14 +13,19 @@ from store.errors import StoreError
 _IGNORING: dict[tuple[str, type[Any], tuple[str, ...]], Any] = {}
 
 
+def dialect_insert(dialect: str, row_type: type[Any]) -> Any:
+    """An INSERT into ``row_type``'s table that knows ON CONFLICT on this dialect (PostgreSQL or SQLite)."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert(row_type.__table__)
+
+
 def _ignoring(dialect: str, row_type: type[Any], keys: tuple[str, ...]) -> Any:
     # One statement object per shape, values bound at execution: SQLAlchemy memoises its cache key on the object,
     # where building ``.values(...)`` anew for every row cost more than the database's work (route, match stages).
     stmt = _IGNORING.get((dialect, row_type, keys))
     if stmt is None:
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        table = row_type.__table__
-        stmt = insert(table).on_conflict_do_nothing(index_elements=list(keys)).returning(table.c.id)
+        stmt = dialect_insert(dialect, row_type).on_conflict_do_nothing(index_elements=list(keys))
+        stmt = stmt.returning(row_type.__table__.c.id)
         _IGNORING[(dialect, row_type, keys)] = stmt
     return stmt
 
@@ -42,10 +47,9 @@ def insert_many_ignoring(
     """One multi-row INSERT ... ON CONFLICT DO NOTHING; returns the ids of the rows that were new."""
     if not rows:
         return []
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     # executemany with RETURNING: SQLAlchemy batches it into multi-row INSERTs from one cached compilation
-    stmt = insert(row_type.__table__).on_conflict_do_nothing(index_elements=keys).returning(row_type.__table__.c.id)
+    stmt = dialect_insert(session.get_bind().dialect.name, row_type).on_conflict_do_nothing(index_elements=keys)
+    stmt = stmt.returning(row_type.__table__.c.id)
     try:
         return [int(i) for i in session.connection().execute(stmt, rows).scalars()]
     except SQLAlchemyError as exc:

@@ -11,12 +11,11 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from sqlalchemy import bindparam, delete, func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from store.sql_base import dialect_insert
 from store.tables import AnalysisRow, MentionBrandRow, MentionCountRow, MentionRow, MentionTopicRow
 
 #: The dimensions counted per brand and hour; ``total`` (value "") and ``resolved`` (per source, the mentions the
@@ -93,9 +92,7 @@ def add(session: Session, change: dict[Key, int]) -> None:
     ]
     if not rows:
         return
-    dialect = session.get_bind().dialect.name
-    insert: Any = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(MentionCountRow.__table__)
+    stmt = dialect_insert(session.get_bind().dialect.name, MentionCountRow)
     stmt = stmt.on_conflict_do_update(
         index_elements=["brand", "dimension", "hour", "value"], set_={"n": MentionCountRow.n + stmt.excluded.n}
     )

@@ -8,7 +8,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from store import repository as repo
@@ -20,7 +19,7 @@ from store.model import (
     MentionStatus,
     RawMention,
 )
-from store.sql_base import insert_many_ignoring
+from store.sql_base import dialect_insert, insert_many_ignoring
 from store.sql_counts import recounted
 from store.tables import (
     AnalysisRow,
@@ -80,8 +79,7 @@ def _analysis_values(mention_id: int, analysis: Analysis, now: datetime) -> dict
 
 
 def _insert(session: Session, row_type: type[Any]) -> Any:
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    return insert(row_type.__table__)
+    return dialect_insert(session.get_bind().dialect.name, row_type)
 
 
 def mention_tombstone(source: str, external_id: str) -> str:
