@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from classifiers.base import MentionContext
-from classifiers.dedupe import THRESHOLD, Fingerprint, bands, fingerprint, similarity
+from classifiers.duplicates import BatchDuplicates, FingerprintCache
 from classifiers.matching import CustomerMatcher
 from store.model import Analysis, MatchStatus, Mention, MentionStatus, RawMention
 from store.repository import UnitOfWork, drain_batches
@@ -96,11 +96,12 @@ def match_pending(
     known = FingerprintCache()
 
     def match_batch(uow: UnitOfWork, mentions: list[Mention], counts: Counter[str]) -> None:
-        # One mention after the other, each writing its fingerprint before the next looks: a repeat inside the
-        # batch still finds the earlier mention. An error rolls the whole batch back, as one mention at a time did.
+        # One mention after the other, each looking among the earlier ones of the batch too; their fingerprints
+        # are written together at the end. An error rolls the whole batch back, as one mention at a time did.
+        duplicates = BatchDuplicates(known)
         for mention in mentions:
             since = (now or datetime.now(UTC)) - timedelta(days=duplicate_days)
-            if find_duplicate(uow, mention, since, known) is not None:
+            if duplicates.find(uow, mention, since) is not None:
                 counts["near_duplicates"] += 1
             found = matcher.match(mention, uow)
             for match in found:
@@ -111,56 +112,7 @@ def match_pending(
                 counts["suggested"] += 1
             else:
                 counts["unmatched"] += 1
+        duplicates.write(uow)
         uow.mentions.set_statuses([m.id for m in mentions], MentionStatus.MATCHED)
 
     return drain_batches(uow, MentionStatus.ANALYZED, match_batch, stop=stop)
-
-
-class FingerprintCache:
-    """Decoded fingerprints by mention id, the most recently used kept: the same few hundred recent mentions are
-    the candidates of most look-ups, and decoding their JSON again each time was most of the matching stage."""
-
-    def __init__(self, size: int = 4096) -> None:
-        self.size = size
-        self._held: dict[int, Fingerprint] = {}
-
-    def __contains__(self, mention_id: object) -> bool:
-        return mention_id in self._held
-
-    def get(self, mention_id: int, data: object) -> Fingerprint:
-        """The mention's fingerprint: the one held, else ``data`` decoded (and held). Nothing is let go here, so
-        every mention a look-up was told is held stays held until ``put``."""
-        held = self._held.pop(mention_id, None)
-        if held is None:
-            held = Fingerprint.from_json(data)
-        self._held[mention_id] = held
-        return held
-
-    def put(self, mention_id: int, fp: Fingerprint) -> None:
-        """Hold ``fp`` and let the least recently used go beyond ``size``."""
-        self._held.pop(mention_id, None)
-        self._held[mention_id] = fp
-        while len(self._held) > self.size:
-            del self._held[next(iter(self._held))]
-
-
-def find_duplicate(
-    uow: UnitOfWork, mention: Mention, since: datetime, known: FingerprintCache | None = None
-) -> int | None:
-    """Store the mention's fingerprint and return the earlier mention it nearly repeats, if any (most similar).
-
-    ``known`` holds fingerprints decoded before (kept across the calls of one pass)."""
-    raw = mention.raw
-    fp = fingerprint(f"{raw.title}\n{raw.text}")
-    keys = bands(fp)
-    known = known if known is not None else FingerprintCache()
-    best, best_score = None, 0.0
-    for other_id, data in uow.fingerprints.sharing_known(keys, since, known):
-        if other_id >= mention.id:
-            continue
-        score = similarity(fp, known.get(other_id, data))
-        if score >= THRESHOLD and score > best_score:
-            best, best_score = other_id, score
-    uow.fingerprints.add(mention.id, fp.to_json(), keys, best, round(best_score, 4) if best else None)
-    known.put(mention.id, fp)
-    return best

@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from responders.alerts import Alerter, CaseView
 from store.errors import StoreError
-from store.model import CaseChange, CaseEvent, Delivery, DeliveryStatus, MatchStatus
+from store.model import (
+    Analysis,
+    CaseChange,
+    CaseEvent,
+    Customer,
+    CustomerMatch,
+    Delivery,
+    DeliveryStatus,
+    MatchStatus,
+    Mention,
+    Ticket,
+)
 from store.repository import UnitOfWork
 
 #: Alert deliveries a change is sent against: held-back (deferred) and failed alerts have nothing to update.
@@ -44,6 +55,46 @@ def case_view(uow: UnitOfWork, ticket_id: int, drafter: Drafter | None = None) -
         mentions=len(uow.tickets.mentions_of(ticket_id)),
         similar=similar,
     )
+    return replace(view, draft=drafter.draft(view)) if drafter is not None else view
+
+
+@dataclass(frozen=True)
+class BatchReads:
+    """What routing reads of a batch of mentions, read in a few statements rather than several per mention: their
+    analyses, customer candidates (with the customers) and the earlier mentions they repeat. None of it changes
+    while the batch is routed."""
+
+    analyses: Mapping[int, Analysis]
+    candidates: Mapping[int, list[CustomerMatch]]
+    customers: Mapping[int, Customer]
+    duplicates: Mapping[int, int]
+
+    @classmethod
+    def load(cls, uow: UnitOfWork, mention_ids: Sequence[int]) -> BatchReads:
+        candidates = uow.matches.candidates_of(mention_ids)
+        customers = uow.customers.get_many([c.customer_id for found in candidates.values() for c in found])
+        return cls(
+            uow.analyses.get_many(mention_ids), candidates, customers, uow.fingerprints.duplicates_of(mention_ids)
+        )
+
+
+def new_case_view(
+    ticket: Ticket,
+    mention: Mention,
+    analysis: Analysis,
+    candidates: Sequence[CustomerMatch],
+    customers: Mapping[int, Customer],
+    drafter: Drafter | None = None,
+) -> CaseView:
+    """The view of a case routing has just opened for ``mention``: what ``case_view`` would read back (one mention,
+    no alert yet, so nothing folded into it), from what routing holds."""
+    suggested = tuple(
+        (found, c.confidence)
+        for c in candidates
+        if c.status is MatchStatus.SUGGESTED and (found := customers.get(c.customer_id)) is not None
+    )
+    customer = customers.get(ticket.customer_id) if ticket.customer_id is not None else None
+    view = CaseView(ticket=ticket, mention=mention, analysis=analysis, customer=customer, suggested=suggested)
     return replace(view, draft=drafter.draft(view)) if drafter is not None else view
 
 

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 from responders.alerts import Alerter, CaseView, Channel
 from responders.budget import DEFER, FOLD, AlertPolicy, group_key
-from responders.cases import Drafter, case_view, notify, queue_change
+from responders.cases import BatchReads, Drafter, case_view, new_case_view, notify, queue_change
 from responders.ops import queue_delivery_problem
 from responders.routing import TicketRouter
 from store.errors import CredentialsRejected, DeliveryError, DeliveryRejected
@@ -67,20 +67,27 @@ def route_pending(
         # The views of the alerts new cases fold into, kept for the batch: a bad day folds hundreds of cases into
         # a few alerts, and reading the same parent case again for each was a third of routing.
         parents: dict[int, CaseView] = {}
-        routed = [m.id for m in mentions if route_one(uow, m, counts, parents)]
+        reads = BatchReads.load(uow, [m.id for m in mentions])
+        routed = [m.id for m in mentions if route_one(uow, m, counts, parents, reads)]
         uow.mentions.set_statuses(routed, MentionStatus.ROUTED)
 
-    def route_one(uow: UnitOfWork, mention: Mention, counts: Counter[str], parents: dict[int, CaseView]) -> bool:
+    def route_one(
+        uow: UnitOfWork, mention: Mention, counts: Counter[str], parents: dict[int, CaseView], reads: BatchReads
+    ) -> bool:
         """Give the mention its case; False when it cannot be routed (marked FAILED)."""
         moment = now or datetime.now(UTC)
-        analysis = uow.analyses.get(mention.id)
+        analysis = reads.analyses.get(mention.id)
         if analysis is None:
             uow.mentions.set_status(mention.id, MentionStatus.FAILED, "routing: no analysis stored")
             counts["failed"] += 1
             return False
-        match = uow.matches.get(mention.id)
-        customer = uow.customers.get(match.customer_id) if match else None
-        joined = open_case_for(uow, mention, customer.id if customer else None, moment - timedelta(hours=window_hours))
+        candidates = reads.candidates.get(mention.id, [])
+        match = next((m for m in candidates if m.status.linked), None)
+        customer = reads.customers.get(match.customer_id) if match else None
+        since = moment - timedelta(hours=window_hours)
+        joined = open_case_for(
+            uow, mention, customer.id if customer else None, since, repeated=reads.duplicates.get(mention.id)
+        )
         if joined is not None:
             case, reason = joined
             assert case.id is not None
@@ -101,10 +108,14 @@ def route_pending(
             ticket, created = uow.tickets.open(wanted)
             counts["tickets_opened" if created else "tickets_existing"] += 1
             assert ticket.id is not None
-            for candidate in uow.matches.candidates(mention.id):
+            for candidate in candidates:
                 detail = {"customer_id": candidate.customer_id, "status": candidate.status.value}
                 uow.tickets.add_event(CaseEvent(ticket.id, "match", {**detail, "confidence": candidate.confidence}))
-            view = case_view(uow, ticket.id, drafter)
+            if created and (ticket.customer_id is None or ticket.customer_id in reads.customers):
+                # what case_view would read back, routing holds already
+                view = new_case_view(ticket, mention, analysis, candidates, reads.customers, drafter)
+            else:
+                view = case_view(uow, ticket.id, drafter)
             group = group_key(ticket, analysis)
             for alerter in alerters:
                 counts.update(_alert(uow, alerter, view, group, policy, by_name, moment, parents))
@@ -176,10 +187,11 @@ def _alert(
 
 
 def open_case_for(
-    uow: UnitOfWork, mention: Mention, customer_id: int | None, since: datetime
+    uow: UnitOfWork, mention: Mention, customer_id: int | None, since: datetime, *, repeated: int | None = None
 ) -> tuple[Ticket, str] | None:
-    """The active case this mention belongs to, with why: "duplicate", "customer" or "author"."""
-    repeated = uow.fingerprints.duplicate_of(mention.id)
+    """The active case this mention belongs to, with why: "duplicate", "customer" or "author".
+
+    ``repeated`` is the earlier mention this one repeats, as its fingerprint says (the caller read it)."""
     if repeated is not None:
         case = uow.tickets.case_of(repeated)
         # Template letters (a standard fee, a petition) read alike from different people: a repeat joins only a

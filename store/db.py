@@ -46,6 +46,11 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=30000")
+    # A 32 MB page cache (the default is 2 MB) keeps the near-duplicate band index in memory, and checkpointing
+    # the log every 32 MB rather than 4 MB writes a page changed by many batches once: the matching stage ran
+    # about an eighth faster on the backfill benchmark.
+    cursor.execute("PRAGMA cache_size=-32768")
+    cursor.execute("PRAGMA wal_autocheckpoint=8192")
     cursor.close()
 
 

@@ -94,6 +94,11 @@ class AnalysisRepository(abc.ABC):
     @abc.abstractmethod
     def get(self, mention_id: int) -> Analysis | None: ...
 
+    def get_many(self, mention_ids: Sequence[int]) -> dict[int, Analysis]:
+        """The analyses of these mentions by mention id (those that have one)."""
+        found = {m: self.get(m) for m in mention_ids}
+        return {m: a for m, a in found.items() if a is not None}
+
     @abc.abstractmethod
     def correct(self, mention_id: int, analysis: Analysis) -> None:
         """Replace the stored analysis with one a person corrected (sentiment, topics)."""
@@ -106,6 +111,11 @@ class CustomerRepository(abc.ABC):
 
     @abc.abstractmethod
     def get(self, customer_id: int) -> Customer | None: ...
+
+    def get_many(self, customer_ids: Sequence[int]) -> dict[int, Customer]:
+        """The customers with these ids, by id (those that exist)."""
+        found = {c: self.get(c) for c in dict.fromkeys(customer_ids)}
+        return {c: customer for c, customer in found.items() if customer is not None}
 
     @abc.abstractmethod
     def by_external_id(self, external_id: str) -> Customer | None: ...
@@ -138,6 +148,10 @@ class MatchRepository(abc.ABC):
     def candidates(self, mention_id: int) -> list[CustomerMatch]:
         """Every candidate of the mention, most confident first."""
 
+    def candidates_of(self, mention_ids: Sequence[int]) -> dict[int, list[CustomerMatch]]:
+        """``candidates`` for many mentions, by mention id (an empty list for a mention with none)."""
+        return {m: self.candidates(m) for m in mention_ids}
+
     @abc.abstractmethod
     def decide(self, mention_id: int, customer_id: int, status: MatchStatus) -> CustomerMatch:
         """An agent's answer; confirming one candidate rejects the mention's other suggestions."""
@@ -145,6 +159,10 @@ class MatchRepository(abc.ABC):
     @abc.abstractmethod
     def confirmed_for_author(self, source: str, author_handle: str) -> dict[int, int]:
         """Customer id -> how many of this author's mentions agents confirmed as that customer."""
+
+
+#: What is stored of a mention's fingerprint: mention id, data, bands, the earlier mention it repeats, how alike.
+FingerprintEntry = tuple[int, Mapping[str, Any], Sequence[str], int | None, float | None]
 
 
 class FingerprintRepository(abc.ABC):
@@ -157,6 +175,11 @@ class FingerprintRepository(abc.ABC):
         duplicate_of: int | None = None,
         similarity: float | None = None,
     ) -> None: ...
+
+    def add_many(self, entries: Sequence[FingerprintEntry]) -> None:
+        """``add`` for many mentions at once: (mention id, data, bands, duplicate of, similarity) each."""
+        for mention_id, data, bands, duplicate_of, similarity in entries:
+            self.add(mention_id, data, bands, duplicate_of, similarity)
 
     @abc.abstractmethod
     def sharing_bands(self, bands: Sequence[str], since: datetime, limit: int = 50) -> list[tuple[int, dict[str, Any]]]:
@@ -172,6 +195,11 @@ class FingerprintRepository(abc.ABC):
 
     @abc.abstractmethod
     def duplicate_of(self, mention_id: int) -> int | None: ...
+
+    def duplicates_of(self, mention_ids: Sequence[int]) -> dict[int, int]:
+        """``duplicate_of`` for many mentions: mention id -> the earlier mention it repeats (repeats only)."""
+        found = {m: self.duplicate_of(m) for m in mention_ids}
+        return {m: d for m, d in found.items() if d is not None}
 
 
 class TicketRepository(abc.ABC):

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Container, Mapping, Sequence
-from datetime import datetime
-from typing import Any, cast
+from collections.abc import Sequence
 
-from sqlalchemy import Table, TextualSelect, bindparam, delete, func, insert, select, text, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from store import repository as repo
@@ -18,8 +15,6 @@ from store.tables import (
     CustomerIdentifierRow,
     CustomerMatchRow,
     CustomerRow,
-    FingerprintBandRow,
-    FingerprintRow,
     MentionRow,
     utcnow,
 )
@@ -42,6 +37,13 @@ _CANDIDATES = (
     .where(CustomerMatchRow.mention_id == bindparam("mention_id"))
     .order_by(CustomerMatchRow.confidence.desc(), CustomerMatchRow.id)
 )
+_CANDIDATES_OF = (
+    select(CustomerMatchRow)
+    .where(CustomerMatchRow.mention_id.in_(bindparam("ids", expanding=True)))
+    .order_by(CustomerMatchRow.mention_id, CustomerMatchRow.confidence.desc(), CustomerMatchRow.id)
+)
+_CUSTOMERS = select(CustomerRow).where(CustomerRow.id.in_(bindparam("ids", expanding=True))).order_by(CustomerRow.id)
+_CHUNK = 500  # ids in one IN (...) list
 _CONFIRMED_FOR_AUTHOR = (
     select(CustomerMatchRow.customer_id, func.count())
     .join(MentionRow, MentionRow.id == CustomerMatchRow.mention_id)
@@ -104,6 +106,14 @@ class SqlAlchemyCustomerRepository(repo.CustomerRepository):
         row = self.session.get(CustomerRow, customer_id)
         return self._to_customers([row])[0] if row else None
 
+    def get_many(self, customer_ids: Sequence[int]) -> dict[int, Customer]:
+        wanted = list(dict.fromkeys(customer_ids))
+        found: dict[int, Customer] = {}
+        for first in range(0, len(wanted), _CHUNK):
+            rows = list(self.session.scalars(_CUSTOMERS, {"ids": wanted[first : first + _CHUNK]}))
+            found.update((c.id or 0, c) for c in self._to_customers(rows))
+        return found
+
     def by_external_id(self, external_id: str) -> Customer | None:
         row = self.session.scalar(select(CustomerRow).where(CustomerRow.external_id == external_id))
         return self._to_customers([row])[0] if row else None
@@ -153,6 +163,14 @@ class SqlAlchemyMatchRepository(repo.MatchRepository):
     def candidates(self, mention_id: int) -> list[CustomerMatch]:
         return [_to_match(r) for r in self.session.scalars(_CANDIDATES, {"mention_id": mention_id})]
 
+    def candidates_of(self, mention_ids: Sequence[int]) -> dict[int, list[CustomerMatch]]:
+        wanted = list(dict.fromkeys(mention_ids))
+        found: dict[int, list[CustomerMatch]] = {m: [] for m in wanted}
+        for first in range(0, len(wanted), _CHUNK):
+            for row in self.session.scalars(_CANDIDATES_OF, {"ids": wanted[first : first + _CHUNK]}):
+                found[row.mention_id].append(_to_match(row))
+        return found
+
     def decide(self, mention_id: int, customer_id: int, status: MatchStatus) -> CustomerMatch:
         row = self.session.scalar(
             select(CustomerMatchRow).where(
@@ -177,98 +195,3 @@ class SqlAlchemyMatchRepository(repo.MatchRepository):
             return {}
         rows = self.session.execute(_CONFIRMED_FOR_AUTHOR, {"source": source, "handle": author_handle})
         return {int(c): int(n) for c, n in rows}
-
-
-PER_BAND = 25  # the latest mentions of each band a near-duplicate look-up considers
-
-
-@functools.lru_cache(maxsize=8)
-def _sharing_query(bands: int, with_data: bool = True) -> TextualSelect:
-    """The candidates query for ``bands`` bands, written out once: built with the ORM it cost more than it ran."""
-    latest = " UNION ALL ".join(
-        f"SELECT mention_id FROM (SELECT mention_id FROM fingerprint_bands WHERE band = :b{i} "
-        f"ORDER BY mention_id DESC LIMIT {PER_BAND}) AS b{i}"
-        for i in range(bands)
-    )
-    sql = (
-        f"SELECT f.mention_id{', f.data' if with_data else ''} FROM fingerprints AS f JOIN ("
-        f"SELECT mention_id, count(*) AS shared FROM ({latest}) AS pooled "
-        "GROUP BY mention_id ORDER BY shared DESC, mention_id DESC LIMIT :limit"
-        ") AS ranked ON ranked.mention_id = f.mention_id WHERE f.created_at >= :since "
-        "ORDER BY ranked.shared DESC, f.mention_id DESC"
-    )
-    since = bindparam("since", type_=FingerprintRow.__table__.c.created_at.type)
-    columns = [FingerprintRow.__table__.c.mention_id] + ([FingerprintRow.__table__.c.data] if with_data else [])
-    return text(sql).bindparams(since).columns(*columns)
-
-
-# Statements built once: SQLAlchemy memoises a statement object's cache key, and these run for every mention.
-_FINGERPRINTS = cast(Table, FingerprintRow.__table__)
-_BANDS = cast(Table, FingerprintBandRow.__table__)
-_DROP_BANDS = delete(_BANDS).where(_BANDS.c.mention_id == bindparam("mention_id"))
-_DROP_FINGERPRINT = delete(_FINGERPRINTS).where(_FINGERPRINTS.c.mention_id == bindparam("mention_id"))
-_ADD_FINGERPRINT = insert(_FINGERPRINTS)
-_ADD_BANDS = insert(_BANDS)
-_DATA_OF = select(_FINGERPRINTS.c.mention_id, _FINGERPRINTS.c.data).where(
-    _FINGERPRINTS.c.mention_id.in_(bindparam("ids", expanding=True))
-)
-
-
-class SqlAlchemyFingerprintRepository(repo.FingerprintRepository):
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
-    def add(
-        self,
-        mention_id: int,
-        data: Mapping[str, Any],
-        bands: Sequence[str],
-        duplicate_of: int | None = None,
-        similarity: float | None = None,
-    ) -> None:
-        self.session.flush()  # the statements below bypass the ORM: what it holds back goes first
-        connection = self.session.connection()
-        connection.execute(_DROP_BANDS, {"mention_id": mention_id})
-        connection.execute(_DROP_FINGERPRINT, {"mention_id": mention_id})
-        values = {
-            "mention_id": mention_id,
-            "data": dict(data),
-            "duplicate_of": duplicate_of,
-            "similarity": similarity,
-            "created_at": utcnow(),
-        }
-        connection.execute(_ADD_FINGERPRINT, values)
-        rows = [{"mention_id": mention_id, "band": band} for band in dict.fromkeys(bands)]
-        if rows:  # one executemany: a mention has 85 bands
-            connection.execute(_ADD_BANDS, rows)
-
-    def sharing_bands(self, bands: Sequence[str], since: datetime, limit: int = 50) -> list[tuple[int, dict[str, Any]]]:
-        wanted = list(dict.fromkeys(bands))
-        if not wanted:
-            return []
-        # The latest PER_BAND mentions of each band, so a look-up costs the same at a million fingerprints as at a
-        # thousand (a band common to a template or a slogan would otherwise bring back every mention holding it);
-        # the ones sharing the most bands come first. A real repeat shares many bands, so it stays among them.
-        params: dict[str, Any] = {f"b{i}": band for i, band in enumerate(wanted)}
-        params.update(since=since, limit=limit)
-        return [(int(m), dict(d)) for m, d in self.session.execute(_sharing_query(len(wanted)), params)]
-
-    def sharing_known(
-        self, bands: Sequence[str], since: datetime, known: Container[int], limit: int = 50
-    ) -> list[tuple[int, dict[str, Any] | None]]:
-        wanted = list(dict.fromkeys(bands))
-        if not wanted:
-            return []
-        params: dict[str, Any] = {f"b{i}": band for i, band in enumerate(wanted)}
-        params.update(since=since, limit=limit)
-        found = [int(m) for m in self.session.scalars(_sharing_query(len(wanted), with_data=False), params)]
-        # Only the fingerprints the caller does not hold are read: decoding them cost more than the look-up.
-        missing = [m for m in found if m not in known]
-        data: dict[int, dict[str, Any]] = {}
-        if missing:
-            rows = self.session.connection().execute(_DATA_OF, {"ids": missing})
-            data = {int(m): dict(d) for m, d in rows}
-        return [(m, data.get(m)) for m in found if m in data or m not in missing]
-
-    def duplicate_of(self, mention_id: int) -> int | None:
-        return self.session.scalar(select(FingerprintRow.duplicate_of).where(FingerprintRow.mention_id == mention_id))

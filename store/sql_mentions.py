@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from store import repository as repo
@@ -34,6 +34,11 @@ from store.tables import (
 AUTHOR_CHARS = 300  # mentions.author and author_handle
 LANGUAGE_CHARS = 10  # mentions.language
 _CHUNK = 500  # ids in one IN (...) list, rows in one multi-row INSERT
+
+
+_ANALYSES_OF = select(AnalysisRow.mention_id, AnalysisRow.data).where(
+    AnalysisRow.mention_id.in_(bindparam("ids", expanding=True))
+)
 
 
 def _no_nul(text: str) -> str:
@@ -258,6 +263,14 @@ class SqlAlchemyAnalysisRepository(repo.AnalysisRepository):
     def get(self, mention_id: int) -> Analysis | None:
         row = self.session.scalar(select(AnalysisRow).where(AnalysisRow.mention_id == mention_id))
         return Analysis.from_json(row.data) if row else None
+
+    def get_many(self, mention_ids: Sequence[int]) -> dict[int, Analysis]:
+        wanted = list(dict.fromkeys(mention_ids))
+        found: dict[int, Analysis] = {}
+        for first in range(0, len(wanted), _CHUNK):
+            rows = self.session.execute(_ANALYSES_OF, {"ids": wanted[first : first + _CHUNK]})
+            found.update((int(m), Analysis.from_json(data)) for m, data in rows)
+        return found
 
     def correct(self, mention_id: int, analysis: Analysis) -> None:
         row = self.session.scalar(select(AnalysisRow).where(AnalysisRow.mention_id == mention_id))

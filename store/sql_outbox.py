@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from store import repository as repo
@@ -16,6 +16,28 @@ from store.sql_base import insert_ignoring
 from store.tables import DeliveryRow, FeedbackRow, utcnow
 
 NOT_HELD = (DeliveryStatus.PENDING.value, DeliveryStatus.SENT.value, DeliveryStatus.FAILED.value)
+# Look-ups routing makes for every new case, built once (SQLAlchemy memoises a statement object's cache key).
+_ALERTS_OF = (
+    select(DeliveryRow)
+    .where(DeliveryRow.ticket_id == bindparam("ticket_id"), DeliveryRow.kind == "alert")
+    .order_by(DeliveryRow.id)
+)
+_LAST_IN_GROUP = (
+    select(DeliveryRow)
+    .where(
+        DeliveryRow.channel == bindparam("channel"),
+        DeliveryRow.target == bindparam("target"),
+        DeliveryRow.group_key == bindparam("group_key"),
+        DeliveryRow.created_at >= bindparam("since"),
+        DeliveryRow.kind == "alert",
+        DeliveryRow.status.in_(NOT_HELD),
+    )
+    .order_by(DeliveryRow.created_at.desc(), DeliveryRow.id.desc())
+    .limit(1)
+)
+_COUNT_CHILDREN = select(func.count()).where(
+    DeliveryRow.parent_key == bindparam("parent_key"), DeliveryRow.kind == bindparam("kind")
+)
 
 
 def _to_delivery(row: DeliveryRow) -> Delivery:
@@ -162,32 +184,15 @@ class SqlAlchemyDeliveryRepository(repo.DeliveryRepository):
             row.last_error = error[:2000]
 
     def alerts_of(self, ticket_id: int) -> list[Delivery]:
-        stmt = (
-            select(DeliveryRow)
-            .where(DeliveryRow.ticket_id == ticket_id, DeliveryRow.kind == "alert")
-            .order_by(DeliveryRow.id)
-        )
-        return [_to_delivery(r) for r in self.session.scalars(stmt)]
+        return [_to_delivery(r) for r in self.session.scalars(_ALERTS_OF, {"ticket_id": ticket_id})]
 
     def last_in_group(self, channel: str, target: str, group_key: str, since: datetime) -> Delivery | None:
-        row = self.session.scalar(
-            select(DeliveryRow)
-            .where(
-                DeliveryRow.channel == channel,
-                DeliveryRow.target == target,
-                DeliveryRow.group_key == group_key,
-                DeliveryRow.created_at >= since,
-                DeliveryRow.kind == "alert",
-                DeliveryRow.status.in_(NOT_HELD),
-            )
-            .order_by(DeliveryRow.created_at.desc(), DeliveryRow.id.desc())
-            .limit(1)
-        )
+        values = {"channel": channel, "target": target, "group_key": group_key, "since": since}
+        row = self.session.scalar(_LAST_IN_GROUP, values)
         return _to_delivery(row) if row is not None else None
 
     def count_children(self, parent_key: str, kind: str) -> int:
-        stmt = select(func.count()).where(DeliveryRow.parent_key == parent_key, DeliveryRow.kind == kind)
-        return int(self.session.scalar(stmt) or 0)
+        return int(self.session.scalar(_COUNT_CHILDREN, {"parent_key": parent_key, "kind": kind}) or 0)
 
     def by_channel(self) -> dict[tuple[str, str], int]:
         rows = self.session.execute(

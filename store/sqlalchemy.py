@@ -17,11 +17,8 @@ from store.model import Brand, SourceRun
 from store.sql_base import short_error
 from store.sql_cases import SqlAlchemyTicketRepository
 from store.sql_crisis import SqlAlchemyCrisisRepository
-from store.sql_customers import (
-    SqlAlchemyCustomerRepository,
-    SqlAlchemyFingerprintRepository,
-    SqlAlchemyMatchRepository,
-)
+from store.sql_customers import SqlAlchemyCustomerRepository, SqlAlchemyMatchRepository
+from store.sql_fingerprints import SqlAlchemyFingerprintRepository
 from store.sql_mentions import SqlAlchemyAnalysisRepository, SqlAlchemyCrawlStateRepository, SqlAlchemyMentionRepository
 from store.sql_outbox import SqlAlchemyDeliveryRepository, SqlAlchemyFeedbackRepository
 from store.sql_privacy import SqlAlchemyPrivacyRepository

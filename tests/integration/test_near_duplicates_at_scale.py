@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine, event
 
-from classifiers.job import FingerprintCache, find_duplicate
+from classifiers.duplicates import FingerprintCache, find_duplicate
 from store.model import MentionStatus, RawMention
 from store.sqlalchemy import SqlAlchemyUnitOfWork
 

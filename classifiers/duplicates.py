@@ -1,0 +1,96 @@
+"""Near-duplicate look-ups of the matching stage: each mention's fingerprint against the recent ones in the store
+and the earlier ones of its batch."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from classifiers.dedupe import THRESHOLD, Fingerprint, bands, fingerprint, similarity
+from store.model import Mention
+from store.repository import FingerprintEntry, UnitOfWork
+
+
+class FingerprintCache:
+    """Decoded fingerprints by mention id, the most recently used kept: the same few hundred recent mentions are
+    the candidates of most look-ups, and decoding their JSON again each time was most of the matching stage."""
+
+    def __init__(self, size: int = 4096) -> None:
+        self.size = size
+        self._held: dict[int, Fingerprint] = {}
+
+    def __contains__(self, mention_id: object) -> bool:
+        return mention_id in self._held
+
+    def get(self, mention_id: int, data: object) -> Fingerprint:
+        """The mention's fingerprint: the one held, else ``data`` decoded (and held). Nothing is let go here, so
+        every mention a look-up was told is held stays held until ``put``."""
+        held = self._held.pop(mention_id, None)
+        if held is None:
+            held = Fingerprint.from_json(data)
+        self._held[mention_id] = held
+        return held
+
+    def put(self, mention_id: int, fp: Fingerprint) -> None:
+        """Hold ``fp`` and let the least recently used go beyond ``size``."""
+        self._held.pop(mention_id, None)
+        self._held[mention_id] = fp
+        while len(self._held) > self.size:
+            del self._held[next(iter(self._held))]
+
+
+class BatchDuplicates:
+    """The near-duplicate look-ups of one batch of mentions, taken in order.
+
+    A mention is compared with the recent mentions of the store that share its bands and with the earlier mentions
+    of the batch that do (held here: the batch's fingerprints are written together by ``write``, one statement
+    for all their bands rather than several per mention). ``known`` holds decoded fingerprints across batches.
+    """
+
+    def __init__(self, known: FingerprintCache | None = None) -> None:
+        self.known = known if known is not None else FingerprintCache()
+        self._pending: list[FingerprintEntry] = []
+        self._held: dict[int, Fingerprint] = {}
+        self._by_band: dict[str, list[int]] = {}
+
+    def find(self, uow: UnitOfWork, mention: Mention, since: datetime) -> int | None:
+        """The earlier mention this one nearly repeats, if any (the most similar); its fingerprint is held for
+        ``write``."""
+        raw = mention.raw
+        fp = fingerprint(f"{raw.title}\n{raw.text}")
+        keys = bands(fp)
+        found: dict[int, Fingerprint] = {}
+        for other_id, data in uow.fingerprints.sharing_known(keys, since, self.known):
+            found[other_id] = self.known.get(other_id, data)
+        shared = {other_id for key in keys for other_id in self._by_band.get(key, ())}
+        for other_id in shared:
+            found.setdefault(other_id, self._held[other_id])
+        best, best_score = None, 0.0  # the most similar; of equally similar ones the latest
+        for other_id, other in found.items():
+            if other_id >= mention.id:
+                continue
+            score = similarity(fp, other)
+            if score >= THRESHOLD and (score > best_score or (score == best_score and other_id > (best or 0))):
+                best, best_score = other_id, score
+        self._pending.append((mention.id, fp.to_json(), keys, best, round(best_score, 4) if best else None))
+        self._held[mention.id] = fp
+        for key in dict.fromkeys(keys):
+            self._by_band.setdefault(key, []).append(mention.id)
+        self.known.put(mention.id, fp)
+        return best
+
+    def write(self, uow: UnitOfWork) -> None:
+        """Store the fingerprints of the mentions looked up so far (with the repeat each found)."""
+        uow.fingerprints.add_many(self._pending)
+        self._pending = []
+
+
+def find_duplicate(
+    uow: UnitOfWork, mention: Mention, since: datetime, known: FingerprintCache | None = None
+) -> int | None:
+    """Store the mention's fingerprint and return the earlier mention it nearly repeats, if any (most similar).
+
+    ``known`` holds fingerprints decoded before (kept across the calls of one pass)."""
+    batch = BatchDuplicates(known)
+    best = batch.find(uow, mention, since)
+    batch.write(uow)
+    return best

@@ -1,0 +1,111 @@
+"""Matching and routing take a batch of mentions at once: what they read and write together must be what one
+mention after the other would have read and written."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from classifiers.duplicates import BatchDuplicates
+from loopback.slack import SlackServer
+from responders.cases import case_view
+from responders.slack import SlackAlerter, slack_client
+from store.model import MentionStatus
+from store.sqlalchemy import SqlAlchemyUnitOfWork
+from tests.integration.test_cases import LONG, NOW, post, process, slack, uow
+
+__all__ = ["slack", "uow"]  # the fixtures, shared with the case tests
+
+REPOST = "Kuzey Telekom " + LONG.split(". ", 1)[1] + " #kuzeytelekom @kuzeytelekom"
+
+
+def test_a_repeat_in_the_same_batch_finds_the_earlier_mention_and_joins_its_case(uow: SqlAlchemyUnitOfWork) -> None:
+    counts = process(
+        uow,
+        post("1", LONG, source="sikayetvar", handle="sikayetci_1"),
+        post("2", "Kuzey Telekom modemim bozuldu, teknik servis gelmedi", handle="x1"),
+        post("3", REPOST, source="eksisozluk", handle="gece kusu"),
+    )
+    assert counts["near_duplicates"] == 1
+    assert counts["joined_by_duplicate"] == 1 and counts["tickets_opened"] == 2
+    with uow:
+        ids = [m.id for m in uow.mentions.with_status(MentionStatus.ROUTED, limit=10)]
+        assert uow.fingerprints.duplicates_of(ids) == {ids[2]: ids[0]}
+        assert uow.tickets.case_of(ids[2]) == uow.tickets.case_of(ids[0])
+
+
+def test_of_equally_similar_earlier_mentions_the_latest_is_the_one_repeated(uow: SqlAlchemyUnitOfWork) -> None:
+    # three copies in one batch, then a fourth in the next: each repeats the copy just before it
+    process(uow, *(post(str(i), LONG, handle=f"kopya{i}") for i in range(3)))
+    process(uow, post("3", LONG, handle="kopya3"))
+    with uow:
+        ids = [m.id for m in uow.mentions.with_status(MentionStatus.ROUTED, limit=10)]
+        assert uow.fingerprints.duplicates_of(ids) == {ids[1]: ids[0], ids[2]: ids[1], ids[3]: ids[2]}
+
+
+def test_batch_reads_and_writes_agree_with_one_at_a_time(uow: SqlAlchemyUnitOfWork) -> None:
+    process(
+        uow,
+        post("1", LONG + " ayse.nur@ornek.test", handle="aysenur_y"),
+        post("2", "Kuzey Telekom KT-40999999 siparişim gelmedi", handle="biri"),
+        post("3", REPOST, source="eksisozluk", handle="gece kusu"),
+        post("4", "Kuzey Telekom fatura", handle=""),
+    )
+    with uow:
+        ids = [m.id for m in uow.mentions.with_status(MentionStatus.ROUTED, limit=10)]
+        asked = [*ids, 999_999]  # one that does not exist
+        assert uow.analyses.get_many(asked) == {i: a for i in asked if (a := uow.analyses.get(i)) is not None}
+        candidates = uow.matches.candidates_of(asked)
+        assert candidates == {i: uow.matches.candidates(i) for i in asked}
+        assert sum(map(len, candidates.values())) >= 2  # the look-ups were not compared on nothing
+        customer_ids = [c.customer_id for found in candidates.values() for c in found] + [999_999]
+        assert uow.customers.get_many(customer_ids) == {
+            c: found for c in customer_ids if (found := uow.customers.get(c)) is not None
+        }
+        assert uow.fingerprints.duplicates_of(asked) == {
+            i: d for i in asked if (d := uow.fingerprints.duplicate_of(i)) is not None
+        }
+
+
+def test_a_written_batch_of_fingerprints_is_what_one_at_a_time_writes(uow: SqlAlchemyUnitOfWork) -> None:
+    """The fingerprints written in one go are found by the next look-up (bands and data both stored), and writing
+    a mention's fingerprint again replaces it."""
+    with uow:
+        uow.mentions.add_many([post("1", LONG), post("2", "Kuzey Telekom modemim bozuldu, servis gelmedi")])
+        uow.commit()
+    since = NOW - timedelta(days=1)
+    with uow:
+        first, other = uow.mentions.with_status(MentionStatus.NEW, limit=10)
+        batch = BatchDuplicates()
+        assert batch.find(uow, first, since) is None and batch.find(uow, other, since) is None
+        batch.write(uow)
+        batch.write(uow)  # nothing left to write: nothing happens
+        again = BatchDuplicates()
+        assert again.find(uow, first, since) is None  # itself is no earlier mention
+        again.write(uow)
+        uow.commit()
+    with uow:
+        uow.mentions.add_many([post("3", REPOST, handle="gece kusu")])
+        uow.commit()
+    with uow:
+        (repost,) = [m for m in uow.mentions.with_status(MentionStatus.NEW, limit=10) if m.raw.external_id == "3"]
+        cold = BatchDuplicates()  # nothing held: the data must come from the store
+        assert cold.find(uow, repost, since) == first.id
+
+
+def test_the_alert_of_a_new_case_shows_what_the_store_holds(uow: SqlAlchemyUnitOfWork, slack: SlackServer) -> None:
+    """Routing builds a new case's alert from what it has in hand; read back from the store, it is the same."""
+    alerter = SlackAlerter(slack_client(SlackServer.DEFAULT_TOKEN, f"{slack.url}/api/"), "#care-alerts")
+    posts = [
+        post("1", LONG + " ayse.nur@ornek.test", handle="aysenur_y"),
+        post("2", "Kuzey Telekom KT-40999999 siparişim gelmedi", handle="m", hours=2),
+        post("3", "Kuzey Telekom modemim bozuldu, teknik servis gelmedi", handle="x1", hours=4),
+    ]
+    for hours, one in zip((0, 2, 4), posts, strict=True):  # hours apart: none folds into another's alert
+        process(uow, one, slack=slack, at=NOW + timedelta(hours=hours))
+        with uow:
+            ticket = uow.tickets.listed()[-1]
+            assert ticket.id is not None
+            (alert,) = uow.deliveries.alerts_of(ticket.id)
+            assert alert.payload == alerter.render(case_view(uow, ticket.id))
+    with uow:
+        assert sum(t.customer_id is not None for t in uow.tickets.listed()) == 2
