@@ -35,6 +35,13 @@ _LAST_IN_GROUP = (
     .order_by(DeliveryRow.created_at.desc(), DeliveryRow.id.desc())
     .limit(1)
 )
+_ALERTS_SINCE = select(func.count()).where(
+    DeliveryRow.channel == bindparam("channel"),
+    DeliveryRow.target == bindparam("target"),
+    DeliveryRow.kind == "alert",
+    DeliveryRow.created_at >= bindparam("since"),
+    DeliveryRow.status.in_(NOT_HELD),
+)
 _COUNT_CHILDREN = select(func.count()).where(
     DeliveryRow.parent_key == bindparam("parent_key"), DeliveryRow.kind == bindparam("kind")
 )
@@ -207,14 +214,8 @@ class SqlAlchemyDeliveryRepository(repo.DeliveryRepository):
         return self.session.scalar(stmt)
 
     def alerts_since(self, channel: str, target: str, since: datetime) -> int:
-        stmt = select(func.count()).where(
-            DeliveryRow.channel == channel,
-            DeliveryRow.target == target,
-            DeliveryRow.kind == "alert",
-            DeliveryRow.created_at >= since,
-            DeliveryRow.status.in_(NOT_HELD),
-        )
-        return int(self.session.scalar(stmt) or 0)
+        values = {"channel": channel, "target": target, "since": since}
+        return int(self.session.scalar(_ALERTS_SINCE, values) or 0)
 
     def count_by_status(self) -> dict[str, int]:
         rows = self.session.execute(select(DeliveryRow.status, func.count()).group_by(DeliveryRow.status))

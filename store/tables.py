@@ -289,9 +289,10 @@ class DeliveryRow(Base):
     __tablename__ = "deliveries"
     __table_args__ = (
         Index("ix_deliveries_status", "status"),
-        Index("ix_deliveries_ticket", "ticket_id"),
+        Index("ix_deliveries_ticket_kind", "ticket_id", "kind"),
         Index("ix_deliveries_group", "channel", "target", "group_key", "created_at"),
-        Index("ix_deliveries_parent", "parent_key"),
+        Index("ix_deliveries_parent_kind", "parent_key", "kind"),
+        Index("ix_deliveries_channel_kind", "channel", "target", "kind", "created_at"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(300), unique=True)
