@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterator, Sequence
+from typing import Any, TypeVar
 
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from store.errors import StoreError
+
+T = TypeVar("T")
+CHUNK = 500  # ids in one IN (...) list, rows in one multi-row INSERT
+
+
+def chunked(items: Sequence[T], size: int = CHUNK) -> Iterator[list[T]]:
+    """``items`` in lists of at most ``size``, in order: an IN list or a multi-row INSERT a database takes."""
+    for start in range(0, len(items), size):
+        yield list(items[start : start + size])
+
 
 _IGNORING: dict[tuple[str, type[Any], tuple[str, ...]], Any] = {}
 

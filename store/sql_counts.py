@@ -15,14 +15,13 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.orm import Session
 
-from store.sql_base import dialect_insert
+from store.sql_base import chunked, dialect_insert
 from store.tables import AnalysisRow, MentionBrandRow, MentionCountRow, MentionRow, MentionTopicRow
 
 #: The dimensions counted per brand and hour; ``total`` (value "") and ``resolved`` (per source, the mentions the
 #: site marked resolved) serve share of voice, timelines and Şikayetvar's resolution rate.
 DIMENSIONS = ("total", "source", "sentiment", "intent", "language", "urgency", "topic", "resolved")
 HOUR = timedelta(hours=1)
-_CHUNK = 500
 Key = tuple[str, str, datetime, str]  # brand, dimension, hour, value
 
 
@@ -43,8 +42,7 @@ def shares(session: Session, mention_ids: Iterable[int]) -> Counter[Key]:
     """What the given mentions add to the counts, read from their brand, mention, analysis and topic rows."""
     found: Counter[Key] = Counter()
     ids = sorted(set(mention_ids))
-    for start in range(0, len(ids), _CHUNK):
-        chunk = ids[start : start + _CHUNK]
+    for chunk in chunked(ids):
         topics: dict[int, list[str]] = {}
         for mention_id, topic in session.execute(
             select(MentionTopicRow.mention_id, MentionTopicRow.topic).where(MentionTopicRow.mention_id.in_(chunk))
@@ -97,8 +95,8 @@ def add(session: Session, change: dict[Key, int]) -> None:
         index_elements=["brand", "dimension", "hour", "value"], set_={"n": MentionCountRow.n + stmt.excluded.n}
     )
     connection = session.connection()
-    for start in range(0, len(rows), _CHUNK):
-        connection.execute(stmt, rows[start : start + _CHUNK])
+    for chunk in chunked(rows):
+        connection.execute(stmt, chunk)
     fallen = [{"b": b, "d": d, "h": h, "v": v} for (b, d, h, v), n in change.items() if n < 0]
     if fallen:
         gone = delete(MentionCountRow).where(

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from store import repository as repo
 from store.errors import StoreError
 from store.model import Customer, CustomerMatch, Identifier, MatchStatus
-from store.sql_base import insert_ignoring
+from store.sql_base import chunked, insert_ignoring
 from store.tables import (
     CustomerIdentifierRow,
     CustomerMatchRow,
@@ -43,7 +43,6 @@ _CANDIDATES_OF = (
     .order_by(CustomerMatchRow.mention_id, CustomerMatchRow.confidence.desc(), CustomerMatchRow.id)
 )
 _CUSTOMERS = select(CustomerRow).where(CustomerRow.id.in_(bindparam("ids", expanding=True))).order_by(CustomerRow.id)
-_CHUNK = 500  # ids in one IN (...) list
 _CONFIRMED_FOR_AUTHOR = (
     select(CustomerMatchRow.customer_id, func.count())
     .join(MentionRow, MentionRow.id == CustomerMatchRow.mention_id)
@@ -109,8 +108,8 @@ class SqlAlchemyCustomerRepository(repo.CustomerRepository):
     def get_many(self, customer_ids: Sequence[int]) -> dict[int, Customer]:
         wanted = list(dict.fromkeys(customer_ids))
         found: dict[int, Customer] = {}
-        for first in range(0, len(wanted), _CHUNK):
-            rows = list(self.session.scalars(_CUSTOMERS, {"ids": wanted[first : first + _CHUNK]}))
+        for ids in chunked(wanted):
+            rows = list(self.session.scalars(_CUSTOMERS, {"ids": ids}))
             found.update((c.id or 0, c) for c in self._to_customers(rows))
         return found
 
@@ -166,8 +165,8 @@ class SqlAlchemyMatchRepository(repo.MatchRepository):
     def candidates_of(self, mention_ids: Sequence[int]) -> dict[int, list[CustomerMatch]]:
         wanted = list(dict.fromkeys(mention_ids))
         found: dict[int, list[CustomerMatch]] = {m: [] for m in wanted}
-        for first in range(0, len(wanted), _CHUNK):
-            for row in self.session.scalars(_CANDIDATES_OF, {"ids": wanted[first : first + _CHUNK]}):
+        for ids in chunked(wanted):
+            for row in self.session.scalars(_CANDIDATES_OF, {"ids": ids}):
                 found[row.mention_id].append(_to_match(row))
         return found
 

@@ -11,9 +11,9 @@ from sqlalchemy import Table, TextualSelect, bindparam, delete, insert, select, 
 from sqlalchemy.orm import Session
 
 from store import repository as repo
+from store.sql_base import chunked
 from store.tables import FingerprintBandRow, FingerprintRow, utcnow
 
-_CHUNK = 500  # ids in one IN (...) list
 _DUPLICATES_OF = select(FingerprintRow.mention_id, FingerprintRow.duplicate_of).where(
     FingerprintRow.mention_id.in_(bindparam("ids", expanding=True)), FingerprintRow.duplicate_of.is_not(None)
 )
@@ -73,10 +73,9 @@ class SqlAlchemyFingerprintRepository(repo.FingerprintRepository):
         self.session.flush()  # the statements below bypass the ORM: what it holds back goes first
         connection = self.session.connection()
         ids = list(dict.fromkeys(entry[0] for entry in entries))
-        for first in range(0, len(ids), _CHUNK):
-            chunk = {"ids": ids[first : first + _CHUNK]}
-            connection.execute(_DROP_BANDS_OF, chunk)
-            connection.execute(_DROP_FINGERPRINTS_OF, chunk)
+        for chunk in chunked(ids):
+            connection.execute(_DROP_BANDS_OF, {"ids": chunk})
+            connection.execute(_DROP_FINGERPRINTS_OF, {"ids": chunk})
         now = utcnow()
         fingerprints = {
             mention_id: {
@@ -128,7 +127,7 @@ class SqlAlchemyFingerprintRepository(repo.FingerprintRepository):
     def duplicates_of(self, mention_ids: Sequence[int]) -> dict[int, int]:
         wanted = list(dict.fromkeys(mention_ids))
         found: dict[int, int] = {}
-        for first in range(0, len(wanted), _CHUNK):
-            rows = self.session.execute(_DUPLICATES_OF, {"ids": wanted[first : first + _CHUNK]})
+        for ids in chunked(wanted):
+            rows = self.session.execute(_DUPLICATES_OF, {"ids": ids})
             found.update((int(m), int(d)) for m, d in rows if d is not None)
         return found

@@ -19,7 +19,7 @@ from store.model import (
     MentionStatus,
     RawMention,
 )
-from store.sql_base import dialect_insert, insert_many_ignoring
+from store.sql_base import chunked, dialect_insert, insert_many_ignoring
 from store.sql_counts import recounted
 from store.tables import (
     AnalysisRow,
@@ -33,7 +33,6 @@ from store.tables import (
 
 AUTHOR_CHARS = 300  # mentions.author and author_handle
 LANGUAGE_CHARS = 10  # mentions.language
-_CHUNK = 500  # ids in one IN (...) list, rows in one multi-row INSERT
 
 
 _ANALYSES_OF = select(AnalysisRow.mention_id, AnalysisRow.data).where(
@@ -161,8 +160,7 @@ class SqlAlchemyMentionRepository(repo.MentionRepository):
         )
 
     def set_statuses(self, mention_ids: Sequence[int], status: MentionStatus) -> None:
-        for start in range(0, len(mention_ids), _CHUNK):
-            chunk = list(mention_ids[start : start + _CHUNK])
+        for chunk in chunked(mention_ids):
             self.session.execute(
                 update(MentionRow)
                 .where(MentionRow.id.in_(chunk))
@@ -202,10 +200,10 @@ class SqlAlchemyMentionRepository(repo.MentionRepository):
         # One look-up for the batch: every post of its authors since the earliest moment any of them needs.
         posts: dict[tuple[str, str], list[tuple[int, datetime]]] = {}
         handles = sorted({m.raw.author_handle for m in named})
-        for start in range(0, len(handles), _CHUNK):
+        for chunk in chunked(handles):
             stmt = select(MentionRow.source, MentionRow.author_handle, MentionRow.id, when).where(
                 MentionRow.source.in_(sorted({m.raw.source for m in named})),
-                MentionRow.author_handle.in_(handles[start : start + _CHUNK]),
+                MentionRow.author_handle.in_(chunk),
                 MentionRow.id < max(m.id for m in named),
                 when >= min(since[m.id] for m in named),
             )
@@ -230,9 +228,9 @@ class SqlAlchemyAnalysisRepository(repo.AnalysisRepository):
         rows = [_analysis_values(mention_id, analysis, now) for mention_id, analysis in analyses]
         added: set[int] = set()
         stmt = _insert(self.session, AnalysisRow).on_conflict_do_nothing(index_elements=["mention_id"])
-        for start in range(0, len(rows), _CHUNK):
-            returning = stmt.returning(AnalysisRow.__table__.c.mention_id)
-            added.update(self.session.connection().execute(returning, rows[start : start + _CHUNK]).scalars())
+        returning = stmt.returning(AnalysisRow.__table__.c.mention_id)
+        for chunk in chunked(rows):
+            added.update(self.session.connection().execute(returning, chunk).scalars())
         if not added:
             return added
         fresh = [(mention_id, analysis) for mention_id, analysis in analyses if mention_id in added]
@@ -267,8 +265,8 @@ class SqlAlchemyAnalysisRepository(repo.AnalysisRepository):
     def get_many(self, mention_ids: Sequence[int]) -> dict[int, Analysis]:
         wanted = list(dict.fromkeys(mention_ids))
         found: dict[int, Analysis] = {}
-        for first in range(0, len(wanted), _CHUNK):
-            rows = self.session.execute(_ANALYSES_OF, {"ids": wanted[first : first + _CHUNK]})
+        for ids in chunked(wanted):
+            rows = self.session.execute(_ANALYSES_OF, {"ids": ids})
             found.update((int(m), Analysis.from_json(data)) for m, data in rows)
         return found
 

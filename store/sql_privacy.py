@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import CursorResult, delete, func, or_, select, update
@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from store import repository as repo
 from store.model import Erasure, Mention
-from store.sql_base import insert_ignoring
+from store.sql_base import chunked, insert_ignoring
 from store.sql_counts import add as add_counts
 from store.sql_counts import shares
 from store.sql_mentions import mention_tombstone, to_mention
@@ -31,13 +31,6 @@ from store.tables import (
     TombstoneRow,
     utcnow,
 )
-
-_CHUNK = 500  # ids per IN (...) list: well inside every database's parameter limit
-
-
-def _chunks(ids: Sequence[int]) -> Iterator[list[int]]:
-    for start in range(0, len(ids), _CHUNK):
-        yield list(ids[start : start + _CHUNK])
 
 
 class SqlAlchemyPrivacyRepository(repo.PrivacyRepository):
@@ -67,17 +60,17 @@ class SqlAlchemyPrivacyRepository(repo.PrivacyRepository):
     ) -> Erasure:
         ids = sorted(set(mention_ids))
         tickets: set[int] = set()
-        for chunk in _chunks(ids):
+        for chunk in chunked(ids):
             tickets.update(self.session.scalars(select(TicketRow.id).where(TicketRow.mention_id.in_(chunk))))
         if customer_id is not None:
             tickets.update(self.session.scalars(select(TicketRow.id).where(TicketRow.customer_id == customer_id)))
         deliveries = 0
-        for chunk in _chunks(sorted(tickets)):
+        for chunk in chunked(sorted(tickets)):
             deliveries += self._delete(delete(DeliveryRow).where(DeliveryRow.ticket_id.in_(chunk)))
             self._delete(delete(CaseEventRow).where(CaseEventRow.ticket_id.in_(chunk)))
             self._delete(delete(CaseMentionRow).where(CaseMentionRow.ticket_id.in_(chunk)))
             self._delete(delete(TicketRow).where(TicketRow.id.in_(chunk)))
-        for chunk in _chunks(ids):
+        for chunk in chunked(ids):
             # The mentions' share of the hourly counts goes before they do: the rows say what that share was.
             add_counts(self.session, {key: -n for key, n in shares(self.session, chunk).items()})
             for row in self.session.execute(
@@ -99,8 +92,7 @@ class SqlAlchemyPrivacyRepository(repo.PrivacyRepository):
                 self._delete(delete(table).where(table.mention_id.in_(chunk)))
             self._delete(delete(MentionRow).where(MentionRow.id.in_(chunk)))
         identifiers = customers = 0
-        for chunk_start in range(0, len(identifier_hashes), _CHUNK):
-            hashes = list(identifier_hashes[chunk_start : chunk_start + _CHUNK])
+        for hashes in chunked(identifier_hashes):
             identifiers += self._delete(delete(CustomerIdentifierRow).where(CustomerIdentifierRow.hash.in_(hashes)))
         if customer_id is not None:
             identifiers += self._delete(
