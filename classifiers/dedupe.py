@@ -36,7 +36,8 @@ from classifiers.text import fold, words
 from store.errors import InputError
 
 PERMUTATIONS = 256
-ROWS_PER_BAND = 3  # 85 bands: resemblance 0.4 shares one with p = 0.996, 0.3 with 0.90, 0.05 with 0.01
+ROWS_PER_BAND = 2
+BANDS = 20  # over the first 40 permutations: resemblance 0.4 shares a band with p = 0.97, 0.3 with 0.85
 THRESHOLD = 0.6
 MIN_SIZE = 10  # weighted tokens the smaller text needs before it can be anyone's duplicate
 QUOTE_CONTAINMENT = 0.75  # how much of a text must be inside another when they share no number
@@ -160,20 +161,28 @@ def fingerprint(text: str) -> Fingerprint:
     return Fingerprint(tuple(hashed.min(axis=0).tolist()), len(items), tuple(numbers[:MAX_NUMBERS]))
 
 
-def bands(fp: Fingerprint) -> list[str]:
-    """Index keys: two fingerprints that share one are candidates for ``similarity``. Tiny texts get none.
+def bands(fp: Fingerprint) -> list[int]:
+    """Index keys (signed 64-bit): two fingerprints that share one are candidates for ``similarity``. Tiny texts
+    get none.
 
-    MinHash bands ("b3:9f1c2a04d5e6") find copies and rewordings; one key per number ("n:1a2b3c4d") finds a
-    summary that shares an order number or an amount with a much longer text, whose resemblance is low.
+    MinHash bands find copies and rewordings; one key per number finds a summary that shares an order number or
+    an amount with a much longer text, whose resemblance is low. Twenty bands of two rows found as many of our
+    near-duplicate pairs as 85 bands of three did (training/measure_dedupe.py), and each key is a row of the
+    store's largest index, written at a random place of it: fewer, smaller keys are what keeps matching fast as
+    the store grows.
     """
     if fp.size < MIN_SIZE:
         return []
     keys = []
-    for band in range(PERMUTATIONS // ROWS_PER_BAND):
+    for band in range(BANDS):
         rows = fp._array[band * ROWS_PER_BAND : (band + 1) * ROWS_PER_BAND]
-        keys.append(f"b{band}:{hashlib.blake2b(rows.tobytes(), digest_size=6).hexdigest()}")
-    keys.extend(f"n:{number:08x}" for number in fp.numbers)
+        keys.append(_key(bytes((band,)) + rows.tobytes()))
+    keys.extend(_key(b"n" + number.to_bytes(4, "big")) for number in fp.numbers)
     return keys
+
+
+def _key(data: bytes) -> int:
+    return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "big", signed=True)
 
 
 def resemblance(a: Fingerprint, b: Fingerprint) -> float:

@@ -50,7 +50,7 @@ class BatchDuplicates:
         self.known = known if known is not None else FingerprintCache()
         self._pending: list[FingerprintEntry] = []
         self._held: dict[int, Fingerprint] = {}
-        self._by_band: dict[str, list[int]] = {}
+        self._by_band: dict[int, list[int]] = {}
 
     def find(self, uow: UnitOfWork, mention: Mention, since: datetime) -> int | None:
         """The earlier mention this one nearly repeats, if any (the most similar); its fingerprint is held for

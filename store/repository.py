@@ -162,7 +162,7 @@ class MatchRepository(abc.ABC):
 
 
 #: What is stored of a mention's fingerprint: mention id, data, bands, the earlier mention it repeats, how alike.
-FingerprintEntry = tuple[int, Mapping[str, Any], Sequence[str], int | None, float | None]
+FingerprintEntry = tuple[int, Mapping[str, Any], Sequence[int], int | None, float | None]
 
 
 class FingerprintRepository(abc.ABC):
@@ -171,7 +171,7 @@ class FingerprintRepository(abc.ABC):
         self,
         mention_id: int,
         data: Mapping[str, Any],
-        bands: Sequence[str],
+        bands: Sequence[int],
         duplicate_of: int | None = None,
         similarity: float | None = None,
     ) -> None: ...
@@ -182,12 +182,12 @@ class FingerprintRepository(abc.ABC):
             self.add(mention_id, data, bands, duplicate_of, similarity)
 
     @abc.abstractmethod
-    def sharing_bands(self, bands: Sequence[str], since: datetime, limit: int = 50) -> list[tuple[int, dict[str, Any]]]:
+    def sharing_bands(self, bands: Sequence[int], since: datetime, limit: int = 50) -> list[tuple[int, dict[str, Any]]]:
         """(mention id, fingerprint data) of up to ``limit`` mentions fingerprinted since ``since`` sharing any of
         ``bands``, those sharing the most first; the look-up may consider only the latest mentions of each band."""
 
     def sharing_known(
-        self, bands: Sequence[str], since: datetime, known: Container[int], limit: int = 50
+        self, bands: Sequence[int], since: datetime, known: Container[int], limit: int = 50
     ) -> list[tuple[int, dict[str, Any] | None]]:
         """``sharing_bands`` with None for the data of the mentions in ``known``: the caller holds their
         fingerprints already, and a store may then leave them unread."""

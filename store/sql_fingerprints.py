@@ -61,7 +61,7 @@ class SqlAlchemyFingerprintRepository(repo.FingerprintRepository):
         self,
         mention_id: int,
         data: Mapping[str, Any],
-        bands: Sequence[str],
+        bands: Sequence[int],
         duplicate_of: int | None = None,
         similarity: float | None = None,
     ) -> None:
@@ -90,10 +90,10 @@ class SqlAlchemyFingerprintRepository(repo.FingerprintRepository):
         connection.execute(_ADD_FINGERPRINT, list(fingerprints.values()))
         bands_of = {mention_id: keys for mention_id, _, keys, _, _ in entries}
         rows = [{"mention_id": m, "band": band} for m, keys in bands_of.items() for band in dict.fromkeys(keys)]
-        if rows:  # one executemany for the batch: a mention has 85 bands
+        if rows:  # one executemany for the batch: a mention has twenty bands and a key per number
             connection.execute(_ADD_BANDS, rows)
 
-    def sharing_bands(self, bands: Sequence[str], since: datetime, limit: int = 50) -> list[tuple[int, dict[str, Any]]]:
+    def sharing_bands(self, bands: Sequence[int], since: datetime, limit: int = 50) -> list[tuple[int, dict[str, Any]]]:
         wanted = list(dict.fromkeys(bands))
         if not wanted:
             return []
@@ -105,7 +105,7 @@ class SqlAlchemyFingerprintRepository(repo.FingerprintRepository):
         return [(int(m), dict(d)) for m, d in self.session.execute(_sharing_query(len(wanted)), params)]
 
     def sharing_known(
-        self, bands: Sequence[str], since: datetime, known: Container[int], limit: int = 50
+        self, bands: Sequence[int], since: datetime, known: Container[int], limit: int = 50
     ) -> list[tuple[int, dict[str, Any] | None]]:
         wanted = list(dict.fromkeys(bands))
         if not wanted:

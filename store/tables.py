@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -207,14 +207,19 @@ class FingerprintRow(Base):
 
 
 class FingerprintBandRow(Base):
-    """Locality-sensitive hash bands: mentions sharing a band are near-duplicate candidates."""
+    """Locality-sensitive hash keys (signed 64-bit): mentions sharing one are near-duplicate candidates."""
 
     __tablename__ = "fingerprint_bands"
-    # (band, mention_id): the latest mentions of a band come straight off the index (sharing_bands)
-    __table_args__ = (Index("ix_fingerprint_bands_band_mention", "band", "mention_id"),)
-    id: Mapped[int] = mapped_column(primary_key=True)
-    mention_id: Mapped[int] = mapped_column(ForeignKey("mentions.id", ondelete="CASCADE"), index=True)
-    band: Mapped[str] = mapped_column(String(40))
+    # The primary key (band, mention_id) is the look-up's index: the latest mentions of a key come straight off
+    # it (sharing_bands). On SQLite the table is that index (WITHOUT ROWID): no second tree to write per key.
+    __table_args__ = (
+        Index("ix_fingerprint_bands_mention_id", "mention_id"),
+        {"sqlite_with_rowid": False},
+    )
+    band: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    mention_id: Mapped[int] = mapped_column(
+        ForeignKey("mentions.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
 
 
 class TombstoneRow(Base):

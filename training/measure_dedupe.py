@@ -161,7 +161,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--shared", action="store_true", help="also count on ../shared/data (prints no text)")
     args = parser.parse_args(argv)
     print(
-        f"method: MinHash, {dedupe.PERMUTATIONS} permutations, bands of {dedupe.ROWS_PER_BAND} rows + number keys; "
+        f"method: MinHash, {dedupe.PERMUTATIONS} permutations, {dedupe.BANDS} bands of {dedupe.ROWS_PER_BAND} rows "
+        "+ number keys; "
         f"THRESHOLD {dedupe.THRESHOLD}, MIN_SIZE {dedupe.MIN_SIZE}"
     )
     report_pairs(score_pairs(PAIRS))

@@ -76,7 +76,7 @@ class Seed:
         mention_id = int(self.scalar("SELECT id FROM mentions WHERE external_id = :e", e=name))
         with self.uow:
             self.uow.analyses.add(mention_id, analysis(f"[masked] {mention.text}"))
-            self.uow.fingerprints.add(mention_id, {"minhash": [1, 2, 3]}, [f"b{i}:{name}" for i in range(86)])
+            self.uow.fingerprints.add(mention_id, {"minhash": [1, 2, 3]}, list(range(86)))
             self.uow.mentions.set_status(mention_id, MentionStatus.ROUTED)
             self.uow.commit()
         self.mentions[name] = mention_id
