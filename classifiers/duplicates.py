@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from classifiers.dedupe import THRESHOLD, Fingerprint, bands, fingerprint, similarity
+from classifiers.dedupe import THRESHOLD, Fingerprint, bands, fingerprint, similarities
 from store.model import Mention
 from store.repository import FingerprintEntry, UnitOfWork
 
@@ -64,11 +64,10 @@ class BatchDuplicates:
         shared = {other_id for key in keys for other_id in self._by_band.get(key, ())}
         for other_id in shared:
             found.setdefault(other_id, self._held[other_id])
+        earlier = [(other_id, other) for other_id, other in found.items() if other_id < mention.id]
+        scores = similarities(fp, [other for _, other in earlier])
         best, best_score = None, 0.0  # the most similar; of equally similar ones the latest
-        for other_id, other in found.items():
-            if other_id >= mention.id:
-                continue
-            score = similarity(fp, other)
+        for (other_id, _), score in zip(earlier, scores, strict=True):
             if score >= THRESHOLD and (score > best_score or (score == best_score and other_id > (best or 0))):
                 best, best_score = other_id, score
         self._pending.append((mention.id, fp.to_json(), keys, best, round(best_score, 4) if best else None))

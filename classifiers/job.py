@@ -99,13 +99,12 @@ def match_pending(
         # One mention after the other, each looking among the earlier ones of the batch too; their fingerprints
         # are written together at the end. An error rolls the whole batch back, as one mention at a time did.
         duplicates = BatchDuplicates(known)
+        matches = matcher.match_many(mentions, uow)  # the customer look-ups of the whole batch at once
         for mention in mentions:
             since = (now or datetime.now(UTC)) - timedelta(days=duplicate_days)
             if duplicates.find(uow, mention, since) is not None:
                 counts["near_duplicates"] += 1
-            found = matcher.match(mention, uow)
-            for match in found:
-                uow.matches.add(match)
+            found = matches[mention.id]
             if any(m.status is MatchStatus.AUTO for m in found):
                 counts["matched"] += 1
             elif found:
@@ -113,6 +112,7 @@ def match_pending(
             else:
                 counts["unmatched"] += 1
         duplicates.write(uow)
+        uow.matches.add_many([match for found in matches.values() for match in found])
         uow.mentions.set_statuses([m.id for m in mentions], MentionStatus.MATCHED)
 
     return drain_batches(uow, MentionStatus.ANALYZED, match_batch, stop=stop)

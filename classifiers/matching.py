@@ -8,7 +8,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -95,9 +95,48 @@ class CustomerMatcher:
 
     def candidates(self, mention: Mention, uow: UnitOfWork) -> list[Candidate]:
         """Every customer some signal points at, most confident first (name-only ones are left out)."""
+        return self.candidates_many([mention], uow)[mention.id]
+
+    def candidates_many(self, mentions: Sequence[Mention], uow: UnitOfWork) -> dict[int, list[Candidate]]:
+        """``candidates`` of each mention, by mention id, from one read of the store for all of them."""
         if self.key is None:
-            return []
+            return {m.id: [] for m in mentions}
+        asks = {m.id: self._asks(m) for m in mentions}
+        seen = _Seen.read(uow, asks.values())
+        return {m.id: self._candidates(m, asks[m.id], seen) for m in mentions}
+
+    def _asks(self, mention: Mention) -> _Asks:
+        """What the store must be asked about a mention: its identifiers' hashes, its author, its author's name."""
+        assert self.key is not None
         raw = mention.raw
+        text = f"{raw.title}\n{raw.text}"
+        asks = _Asks(author=(raw.source, raw.author_handle))
+        key = self.key
+
+        def by_identifier(kind: str, value: str, signal: str, label: str) -> None:
+            try:
+                hashed = key.hash(kind, value)
+            except ConfigError:  # a source whose name cannot be an identifier kind holds no customer handles
+                return
+            if hashed:
+                asks.identifiers.append((kind, hashed, signal, label))
+
+        if raw.author_handle:
+            by_identifier(f"handle:{raw.source}", raw.author_handle, "handle", "handle {} on " + raw.source)
+        for span in find_pii(text):
+            kind = _PII_KINDS.get(span.type)
+            if kind:
+                by_identifier(kind, text[span.start : span.end], kind, kind + " {} in the text")
+        for kind, pattern in self.patterns.items():
+            for hit in dict.fromkeys(m.group(0) for m in pattern.finditer(text)):
+                by_identifier(kind, hit, kind, kind + " no {} in the text")
+        if len(name_key(raw.author).split()) >= 2:  # a nickname or a first name alone says nothing
+            asks.cities = cities_in(fold(text))
+            if asks.cities:
+                asks.name_key = name_key(raw.author)
+        return asks
+
+    def _candidates(self, mention: Mention, asks: _Asks, seen: _Seen) -> list[Candidate]:
         found: dict[int, Candidate] = {}
 
         def point(customers: Iterable[Customer], signal: str, reason: str) -> None:
@@ -107,48 +146,26 @@ class CustomerMatcher:
                 assert customer.id is not None
                 found.setdefault(customer.id, Candidate(customer)).add(signal, weight, reason)
 
-        key = self.key
-
-        def by_identifier(kind: str, value: str, signal: str, label: str) -> None:
-            try:
-                hashed = key.hash(kind, value)
-            except ConfigError:  # a source whose name cannot be an identifier kind holds no customer handles
-                return
-            if hashed:
-                people = uow.customers.with_identifier(kind, hashed)
-                point(people, signal, label.format(_shown(people, kind, hashed)))
-
-        if raw.author_handle:
-            by_identifier(f"handle:{raw.source}", raw.author_handle, "handle", "handle {} on " + raw.source)
-        text = f"{raw.title}\n{raw.text}"
-        for span in find_pii(text):
-            kind = _PII_KINDS.get(span.type)
-            if kind:
-                by_identifier(kind, text[span.start : span.end], kind, kind + " {} in the text")
-        for kind, pattern in self.patterns.items():
-            for hit in dict.fromkeys(m.group(0) for m in pattern.finditer(text)):
-                by_identifier(kind, hit, kind, kind + " no {} in the text")
-        confirmed = uow.matches.confirmed_for_author(raw.source, raw.author_handle)
-        for customer_id, times in confirmed.items():
-            customer = uow.customers.get(customer_id)
+        for kind, hashed, signal, label in asks.identifiers:
+            people = seen.identifiers[(kind, hashed)]
+            point(people, signal, label.format(_shown(people, kind, hashed)))
+        for customer_id, times in seen.confirmed.get(asks.author, {}).items():
+            customer = seen.customers.get(customer_id)
             if customer is not None:
                 point([customer], "confirmed", f"agents confirmed this author as them {times} time(s)")
-        self._names(raw.author, text, found, uow)
+        self._names(mention.raw.author, asks, seen, found)
         ranked = sorted(found.values(), key=lambda c: (-c.confidence, c.customer.id or 0))
         return [c for c in ranked if c.confidence > 0]
 
-    def _names(self, author: str, text: str, found: dict[int, Candidate], uow: UnitOfWork) -> None:
+    def _names(self, author: str, asks: _Asks, seen: _Seen, found: dict[int, Candidate]) -> None:
         """The author's display name: agreement strengthens other signals; with the customer's city it is one."""
-        if len(name_key(author).split()) < 2:
+        if asks.cities is None:
             return  # a nickname or a first name alone says nothing
-        cities = cities_in(fold(text))
         for candidate in found.values():
             if name_similarity(author, candidate.customer.name) >= NAME_AGREES:
                 candidate.add("name", WEIGHTS["name"], "name matches")
-        if not cities:
-            return
-        for customer in uow.customers.with_name_key(name_key(author)):
-            if customer.id is not None and fold(customer.city) in cities:
+        for customer in seen.names.get(asks.name_key, []) if asks.cities else []:
+            if customer.id is not None and fold(customer.city) in asks.cities:
                 found.setdefault(customer.id, Candidate(customer)).add(
                     "name_city", WEIGHTS["name_city"], f"name and city ({customer.city}) match"
                 )
@@ -161,7 +178,14 @@ class CustomerMatcher:
     def match(self, mention: Mention, uow: UnitOfWork) -> list[CustomerMatch]:
         """The candidates worth keeping: the best auto-linked when it is confident and has no rival, others
         suggested to agents; below ``suggest`` nothing is kept."""
-        kept = [c for c in self.candidates(mention, uow) if c.confidence >= self.suggest]
+        return self.match_many([mention], uow)[mention.id]
+
+    def match_many(self, mentions: Sequence[Mention], uow: UnitOfWork) -> dict[int, list[CustomerMatch]]:
+        """``match`` of each mention, by mention id, from one read of the store for all of them."""
+        return {m: self._decide(m, found) for m, found in self.candidates_many(mentions, uow).items()}
+
+    def _decide(self, mention_id: int, candidates: list[Candidate]) -> list[CustomerMatch]:
+        kept = [c for c in candidates if c.confidence >= self.suggest]
         out: list[CustomerMatch] = []
         for i, candidate in enumerate(kept):
             alone = len(kept) == 1
@@ -169,7 +193,7 @@ class CustomerMatcher:
             assert candidate.customer.id is not None
             out.append(
                 CustomerMatch(
-                    mention_id=mention.id,
+                    mention_id=mention_id,
                     customer_id=candidate.customer.id,
                     confidence=candidate.confidence,
                     reasons=tuple(candidate.reasons),
@@ -177,6 +201,35 @@ class CustomerMatcher:
                 )
             )
         return out
+
+
+@dataclass
+class _Asks:
+    """What one mention needs from the store."""
+
+    author: tuple[str, str]  # (source, handle)
+    identifiers: list[tuple[str, str, str, str]] = field(default_factory=list)  # kind, hash, signal, reason
+    cities: set[str] | None = None  # None: the author's name is no full name
+    name_key: str = ""
+
+
+@dataclass
+class _Seen:
+    """What the store answered for a batch of mentions' asks."""
+
+    identifiers: dict[tuple[str, str], list[Customer]]
+    confirmed: dict[tuple[str, str], dict[int, int]]
+    customers: dict[int, Customer]
+    names: dict[str, list[Customer]]
+
+    @classmethod
+    def read(cls, uow: UnitOfWork, asks: Iterable[_Asks]) -> _Seen:
+        asks = list(asks)
+        identifiers = uow.customers.with_identifiers([(k, h) for a in asks for k, h, _, _ in a.identifiers])
+        confirmed = uow.matches.confirmed_for_authors([a.author for a in asks if a.author[1]])
+        customers = uow.customers.get_many([c for found in confirmed.values() for c in found])
+        names = uow.customers.with_name_keys([a.name_key for a in asks if a.name_key])
+        return cls(identifiers, confirmed, customers, names)
 
 
 def _shown(customers: Iterable[Customer], kind: str, hashed: str) -> str:

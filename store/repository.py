@@ -124,8 +124,16 @@ class CustomerRepository(abc.ABC):
     def with_identifier(self, kind: str, hash_: str) -> list[Customer]:
         """Every customer holding this identifier (a phone shared by a family gives several)."""
 
+    def with_identifiers(self, wanted: Sequence[tuple[str, str]]) -> dict[tuple[str, str], list[Customer]]:
+        """``with_identifier`` for many (kind, hash) pairs at once: pair -> its customers (every pair asked)."""
+        return {pair: self.with_identifier(*pair) for pair in dict.fromkeys(wanted)}
+
     @abc.abstractmethod
     def with_name_key(self, name_key: str, limit: int = 50) -> list[Customer]: ...
+
+    def with_name_keys(self, keys: Sequence[str], limit: int = 50) -> dict[str, list[Customer]]:
+        """``with_name_key`` for many keys at once: key -> up to ``limit`` customers, lowest ids first."""
+        return {key: self.with_name_key(key, limit) for key in dict.fromkeys(keys)}
 
     @abc.abstractmethod
     def identifier_kinds(self) -> list[str]:
@@ -159,6 +167,14 @@ class MatchRepository(abc.ABC):
     @abc.abstractmethod
     def confirmed_for_author(self, source: str, author_handle: str) -> dict[int, int]:
         """Customer id -> how many of this author's mentions agents confirmed as that customer."""
+
+    def confirmed_for_authors(self, authors: Sequence[tuple[str, str]]) -> dict[tuple[str, str], dict[int, int]]:
+        """``confirmed_for_author`` for many (source, handle) pairs: pair -> customer id -> times (every pair)."""
+        return {pair: self.confirmed_for_author(*pair) for pair in dict.fromkeys(authors)}
+
+    def add_many(self, matches: Sequence[CustomerMatch]) -> int:
+        """``add`` for many candidates at once; how many were stored."""
+        return sum(self.add(match) for match in matches)
 
 
 #: What is stored of a mention's fingerprint: mention id, data, bands, the earlier mention it repeats, how alike.

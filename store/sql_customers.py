@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from store import repository as repo
 from store.errors import StoreError
 from store.model import Customer, CustomerMatch, Identifier, MatchStatus
-from store.sql_base import chunked, insert_ignoring
+from store.sql_base import chunked, insert_ignoring, insert_many_ignoring
 from store.tables import (
     CustomerIdentifierRow,
     CustomerMatchRow,
@@ -52,6 +52,33 @@ _CONFIRMED_FOR_AUTHOR = (
         CustomerMatchRow.status == MatchStatus.CONFIRMED.value,
     )
     .group_by(CustomerMatchRow.customer_id)
+)
+
+# kind IN (...) AND hash IN (...), the pairs picked out after: both databases walk the (kind, hash) index for
+# that, where a row-value IN of the pairs was read from the whole table on SQLite.
+_HOLDERS = select(CustomerIdentifierRow.kind, CustomerIdentifierRow.hash, CustomerIdentifierRow.customer_id).where(
+    CustomerIdentifierRow.kind.in_(bindparam("kinds", expanding=True)),
+    CustomerIdentifierRow.hash.in_(bindparam("hashes", expanding=True)),
+)
+_NAMED = (
+    select(
+        CustomerRow.id,
+        CustomerRow.name_key,
+        func.row_number().over(partition_by=CustomerRow.name_key, order_by=CustomerRow.id).label("n"),
+    )
+    .where(CustomerRow.name_key.in_(bindparam("keys", expanding=True)))
+    .subquery()
+)
+_NAMED_FIRST = select(_NAMED.c.id, _NAMED.c.name_key).where(_NAMED.c.n <= bindparam("limit"))
+_CONFIRMED_FOR_AUTHORS = (
+    select(MentionRow.source, MentionRow.author_handle, CustomerMatchRow.customer_id, func.count())
+    .join(MentionRow, MentionRow.id == CustomerMatchRow.mention_id)
+    .where(
+        MentionRow.source.in_(bindparam("sources", expanding=True)),  # as with _HOLDERS: the index, then the pairs
+        MentionRow.author_handle.in_(bindparam("handles", expanding=True)),
+        CustomerMatchRow.status == MatchStatus.CONFIRMED.value,
+    )
+    .group_by(MentionRow.source, MentionRow.author_handle, CustomerMatchRow.customer_id)
 )
 
 
@@ -121,6 +148,25 @@ class SqlAlchemyCustomerRepository(repo.CustomerRepository):
         rows = self.session.scalars(_WITH_IDENTIFIER, {"kind": kind, "hash": hash_}).unique()
         return self._to_customers(list(rows))
 
+    def with_identifiers(self, wanted: Sequence[tuple[str, str]]) -> dict[tuple[str, str], list[Customer]]:
+        pairs = list(dict.fromkeys(wanted))
+        holders: dict[tuple[str, str], list[int]] = {pair: [] for pair in pairs}
+        for chunk in chunked(pairs):
+            kinds, hashes = sorted({k for k, _ in chunk}), sorted({h for _, h in chunk})
+            for kind, hash_, customer_id in self.session.execute(_HOLDERS, {"kinds": kinds, "hashes": hashes}):
+                if (kind, hash_) in holders:
+                    holders[(kind, hash_)].append(int(customer_id))
+        customers = self.get_many([c for ids in holders.values() for c in ids])
+        return {pair: [customers[c] for c in sorted(set(ids)) if c in customers] for pair, ids in holders.items()}
+
+    def with_name_keys(self, keys: Sequence[str], limit: int = 50) -> dict[str, list[Customer]]:
+        named: dict[str, list[int]] = {key: [] for key in dict.fromkeys(keys)}
+        for chunk in chunked([key for key in named if key]):
+            for customer_id, key in self.session.execute(_NAMED_FIRST, {"keys": chunk, "limit": limit}):
+                named[key].append(int(customer_id))
+        customers = self.get_many([c for ids in named.values() for c in ids])
+        return {key: [customers[c] for c in sorted(ids) if c in customers] for key, ids in named.items()}
+
     def with_name_key(self, name_key: str, limit: int = 50) -> list[Customer]:
         if not name_key:
             return []
@@ -188,6 +234,34 @@ class SqlAlchemyMatchRepository(repo.MatchRepository):
             )
         self.session.flush()
         return _to_match(row)
+
+    def add_many(self, matches: Sequence[CustomerMatch]) -> int:
+        now = utcnow()
+        rows = [
+            {
+                "mention_id": m.mention_id,
+                "customer_id": m.customer_id,
+                "confidence": m.confidence,
+                "reasons": list(m.reasons),
+                "status": m.status.value,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for m in matches
+        ]
+        self.session.flush()  # a Core statement: what the ORM holds back goes first
+        return len(insert_many_ignoring(self.session, CustomerMatchRow, rows, ["mention_id", "customer_id"]))
+
+    def confirmed_for_authors(self, authors: Sequence[tuple[str, str]]) -> dict[tuple[str, str], dict[int, int]]:
+        pairs = list(dict.fromkeys(authors))
+        found: dict[tuple[str, str], dict[int, int]] = {pair: {} for pair in pairs}
+        for chunk in chunked([(source, handle) for source, handle in pairs if handle]):
+            sources, handles = sorted({s for s, _ in chunk}), sorted({h for _, h in chunk})
+            rows = self.session.execute(_CONFIRMED_FOR_AUTHORS, {"sources": sources, "handles": handles})
+            for source, handle, customer_id, n in rows:
+                if (source, handle) in found:
+                    found[(source, handle)][int(customer_id)] = int(n)
+        return found
 
     def confirmed_for_author(self, source: str, author_handle: str) -> dict[int, int]:
         if not author_handle:

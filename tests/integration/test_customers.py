@@ -175,3 +175,51 @@ def test_without_a_key_nothing_is_matched(uow: SqlAlchemyUnitOfWork) -> None:
         uow.mentions.add_many([raw("x", handle="aysenur_y")])
         (mention,) = uow.mentions.with_status(MentionStatus.NEW)
         assert CustomerMatcher(None).match(mention, uow) == []
+
+
+def test_a_batch_is_matched_from_one_read_as_one_mention_at_a_time_would_be(uow: SqlAlchemyUnitOfWork) -> None:
+    match(uow, raw("0532 111 22 33 hattım", source="eksisozluk", handle="gece kuşu", external_id="0"))
+    records = [
+        raw("Kuzey Telekom faturamı iki kez kesti", handle="@AyseNur_Y", author="Ayşe Nur Yılmaz", external_id="1"),
+        raw("paketim gelmedi", source="sikayetvar", handle="mkaya", external_id="2"),
+        raw("KT40123456 ve KT-40999999 siparişlerim nerede?", external_id="3"),
+        raw("0532 111 22 33 numaralı hattım kapandı, ayse.nur@ornek.test", external_id="4"),
+        raw("Bursa'da internetim yok", author="Ayse Nur Yilmaz", external_id="5"),
+        raw("yine çekmiyor", source="eksisozluk", handle="gece kuşu", external_id="6"),
+        raw("İzmir'de hattım yok", author="Ayşe Nur Yılmaz", handle="bilinmeyen", external_id="7"),
+        raw("hiçbir şey", external_id="8"),
+    ]
+    matcher = CustomerMatcher(KEY, {"order": r"KT-?\d{8}"})
+    with uow:
+        c4 = uow.customers.by_external_id("C4")
+        assert c4 is not None and c4.id is not None
+        uow.matches.decide(1, c4.id, MatchStatus.CONFIRMED)
+        uow.mentions.add_many(records)
+        mentions = uow.mentions.with_status(MentionStatus.NEW)
+        together = matcher.match_many(mentions, uow)
+        assert together == {m.id: matcher.match(m, uow) for m in mentions}
+        # the first is the mention the agent confirmed, still NEW; each signal finds someone, the last no one
+        assert [bool(together[m.id]) for m in mentions] == [True] * 8 + [False]
+        fresh = [c for m in mentions[1:] for c in together[m.id]]
+        assert uow.matches.add_many(fresh) == len(fresh)
+        assert uow.matches.add_many(together[mentions[0].id]) == 0  # stored by the first match: nothing twice
+
+
+def test_the_stores_batch_look_ups_answer_as_its_single_ones(uow: SqlAlchemyUnitOfWork) -> None:
+    with uow:
+        held = [
+            (i.kind, i.hash)
+            for c in (uow.customers.by_external_id(x) for x in ("C1", "C4"))
+            if c
+            for i in c.identifiers
+        ]
+        asked = [*held, ("email", held[0][1]), ("phone", "0" * 64), held[0]]  # a hash under another kind, none, twice
+        assert uow.customers.with_identifiers(asked) == {pair: uow.customers.with_identifier(*pair) for pair in asked}
+        shared = [pair for pair in held if len(uow.customers.with_identifier(*pair)) == 2]
+        assert shared  # the phone C1 and C4 share
+        keys = ["ayse nur yilmaz", "mehmet kaya", "kimse"]
+        for limit in (1, 50):
+            assert uow.customers.with_name_keys(keys, limit) == {k: uow.customers.with_name_key(k, limit) for k in keys}
+        assert len(uow.customers.with_name_keys(keys)["ayse nur yilmaz"]) == 2
+        authors = [("eksisozluk", "gece kuşu"), ("x", "gece kuşu"), ("eksisozluk", "kimse")]
+        assert uow.matches.confirmed_for_authors(authors) == {a: uow.matches.confirmed_for_author(*a) for a in authors}

@@ -21,6 +21,7 @@ from classifiers.dedupe import (
     fingerprint,
     is_near_duplicate,
     resemblance,
+    similarities,
     similarity,
     tokens,
 )
@@ -247,3 +248,12 @@ def test_the_fingerprint_cache_keeps_the_most_recently_used_and_decodes_only_wha
     assert 2 not in cache and 1 in cache and 3 in cache
     decoded = cache.get(2, second.to_json())
     assert similarity(decoded, second) == 1.0 and 2 in cache
+
+
+def test_scoring_many_candidates_at_once_gives_each_pairs_score() -> None:
+    texts = [text for row in _rows()[:60] for text in (row["a"], row["b"])] + ["", "Mavi Kargo rezalet"]
+    prints = [fingerprint(t) for t in texts]
+    for fp in (prints[0], prints[7], fingerprint(""), fingerprint(COMPLAINT)):
+        assert similarities(fp, prints) == [similarity(fp, other) for other in prints]
+    assert similarities(prints[0], []) == []
+    assert any(0 < s < 1 for s in similarities(prints[0], prints)) and 1.0 in similarities(prints[0], prints)
