@@ -573,6 +573,10 @@ class UnitOfWork(abc.ABC):
 
 
 MentionHandler = Callable[[UnitOfWork, Mention, Counter[str]], None]
+# Mentions a stage takes in one transaction. Each batch costs a few statements whatever its size (the claim, the
+# batch's reads, the status update, the commit): at 200 rather than 50, matching and routing a backfill took a
+# tenth less time, and a batch still commits in about a second on SQLite, where it holds the write lock.
+BATCH = 200
 
 
 def drain(
@@ -580,7 +584,7 @@ def drain(
     status: MentionStatus,
     handle: MentionHandler,
     *,
-    batch: int = 50,
+    batch: int = BATCH,
     limit: int | None = None,
     stop: Callable[[], bool] = lambda: False,
 ) -> Counter[str]:
@@ -606,7 +610,7 @@ def drain_batches(
     status: MentionStatus,
     handle: MentionBatchHandler,
     *,
-    batch: int = 50,
+    batch: int = BATCH,
     limit: int | None = None,
     stop: Callable[[], bool] = lambda: False,
 ) -> Counter[str]:

@@ -40,6 +40,7 @@ from store import db
 from store.errors import LockHeld, StoreError
 from store.locks import NamedLock
 from store.model import Analysis, MentionStatus, RawMention
+from store.repository import BATCH
 from store.sqlalchemy import SqlAlchemyUnitOfWork
 from tests.support.care import BRANDS, CHANNELS, KEY, Desk, Scripted, post
 
@@ -266,10 +267,10 @@ def test_a_run_cut_by_a_postgresql_restart_reports_it_in_one_line_and_the_next_r
         ops_alerters=[],
         helpdesks=[],
         mailers=[],
-        analyzer=RestartingAnalyzer(postgres, at=60),  # in the second batch of 50 (a stage drains 50 at a time)
+        analyzer=RestartingAnalyzer(postgres, at=BATCH + 10),  # in the second batch a stage drains
     )
     with desk.uow:
-        desk.uow.mentions.add_many(complaints(80))
+        desk.uow.mentions.add_many(complaints(BATCH + 30))
         desk.uow.commit()
     caplog.set_level(logging.INFO)
     first = run_once(app)
@@ -280,12 +281,12 @@ def test_a_run_cut_by_a_postgresql_restart_reports_it_in_one_line_and_the_next_r
     assert "terminating connection" in failed[0].getMessage()
     assert "kesinti" not in caplog.text and "[SQL" not in caplog.text  # no statement, no mention text
     # the first batch was kept and went on; the cut one was rolled back whole
-    assert first.routed["tickets_opened"] == 50 and first.delivered["sent"] == 50
+    assert first.routed["tickets_opened"] == BATCH and first.delivered["sent"] == BATCH
     second = run_once(app)  # the same engine after the restart: its pool pre-pings
     assert second.ok and second.analyzed["analyzed"] == 30 and second.delivered == {"sent": 30}
-    assert sorted(on_wire(desk.slack).values()) == [1] * 80
+    assert sorted(on_wire(desk.slack).values()) == [1] * (BATCH + 30)
     with desk.uow:
-        assert desk.uow.mentions.count_by_status() == {"routed": 80}
+        assert desk.uow.mentions.count_by_status() == {"routed": BATCH + 30}
 
 
 @pytest.mark.postgres
