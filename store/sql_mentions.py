@@ -149,7 +149,10 @@ class SqlAlchemyMentionRepository(repo.MentionRepository):
             .limit(limit)
         )
         if claim:  # SQLite has no row locks (and one writer at a time): the clause is left out there
-            stmt = stmt.with_for_update(skip_locked=True)
+            # FOR NO KEY UPDATE: claims still exclude each other, but a row that only refers to a claimed mention
+            # (a fingerprint repeating it, written by the matching worker while routing holds it) goes in without
+            # waiting. FOR UPDATE made matching wait for each routing batch on PostgreSQL.
+            stmt = stmt.with_for_update(skip_locked=True, key_share=True)
         return [to_mention(r) for r in self.session.scalars(stmt)]
 
     def set_status(self, mention_id: int, status: MentionStatus, error: str | None = None) -> None:

@@ -272,3 +272,26 @@ def test_drain_hands_each_mention_over_once_and_respects_the_limit(engine: Engin
     assert drain(uow, MentionStatus.NEW, analyse, batch=2, limit=3) == {"moved": 3}
     with uow:
         assert uow.mentions.count_by_status() == {"new": 2, "analyzed": 3}
+
+
+def test_a_claimed_mention_does_not_hold_up_rows_that_only_refer_to_it(engine: Engine) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("row locks are PostgreSQL's; SQLite has one writer at a time")
+    with SqlAlchemyUnitOfWork(engine) as uow:
+        uow.mentions.add_many([raw("1"), raw("2"), raw("3")])
+        uow.commit()
+    routing, matching = SqlAlchemyUnitOfWork(engine), SqlAlchemyUnitOfWork(engine)
+    with routing:
+        held = routing.mentions.with_status(MentionStatus.NEW, limit=2, claim=True)
+        assert [m.raw.external_id for m in held] == ["1", "2"]
+        first = held[0]
+        with matching:
+            matching.session.execute(text("SET LOCAL lock_timeout = '2s'"))
+            # another worker's claim skips the held rows and takes the free one
+            assert [m.raw.external_id for m in matching.mentions.with_status(MentionStatus.NEW, claim=True)] == ["3"]
+            # a repeat of a held mention is written at once (FOR UPDATE made this wait for the claim's commit)
+            matching.fingerprints.add_many([(3, {"size": 0}, [], first.id, 0.9)])
+            matching.commit()
+        routing.commit()
+    with SqlAlchemyUnitOfWork(engine) as uow:
+        assert uow.fingerprints.duplicate_of(3) == first.id
