@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any, TypeVar
 
+from sqlalchemy import CursorResult
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -39,6 +40,20 @@ def _ignoring(dialect: str, row_type: type[Any], keys: tuple[str, ...]) -> Any:
         stmt = stmt.returning(row_type.__table__.c.id)
         _IGNORING[(dialect, row_type, keys)] = stmt
     return stmt
+
+
+def read(session: Session, stmt: Any, params: dict[str, Any]) -> CursorResult[Any]:
+    """Run a SELECT of a table's columns (built once) on the session's connection, after flushing what the session
+    holds back. Routing's look-ups ran in half the time as plain rows rather than ORM objects."""
+    session.flush()
+    return session.connection().execute(stmt, params)
+
+
+def expire(session: Session, row_type: type[Any], row_id: int) -> None:
+    """After a Core UPDATE of one row: the session's object for it, if it holds one, is read afresh when next used."""
+    held = session.identity_map.get(session.identity_key(row_type, row_id))
+    if held is not None:
+        session.expire(held)
 
 
 def insert_ignoring(session: Session, row_type: type[Any], values: dict[str, Any], keys: list[str]) -> int | None:

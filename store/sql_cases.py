@@ -11,11 +11,12 @@ from sqlalchemy.orm import Session
 from store import repository as repo
 from store.errors import StoreError
 from store.model import CaseEvent, Ticket, TicketStatus
-from store.sql_base import insert_ignoring
+from store.sql_base import expire, insert_ignoring, read
 from store.tables import CaseEventRow, CaseMentionRow, MentionRow, TicketRow, utcnow
 
 
-def _to_ticket(row: TicketRow) -> Ticket:
+def _to_ticket(row: Any) -> Ticket:
+    """A case from a ``TicketRow`` or a Core row of its table."""
     return Ticket(
         mention_id=row.mention_id,
         brand=row.brand,
@@ -47,40 +48,48 @@ CHANGEABLE = frozenset(
 )
 
 
-# What routing asks for every mention, built once: SQLAlchemy memoises a statement object's cache key, and
-# building these anew for each call cost more than running them.
-_BY_MENTION = select(TicketRow).where(TicketRow.mention_id == bindparam("mention_id"))
+# What routing asks for every mention, built once (SQLAlchemy memoises a statement object's cache key, and building
+# these anew for each call cost more than running them) and run as Core: plain rows, no ORM objects.
+_TICKETS = cast(Table, TicketRow.__table__)
+_JOINED = cast(Table, CaseMentionRow.__table__)
+_MENTION_ROWS = cast(Table, MentionRow.__table__)
+_BY_MENTION = select(_TICKETS).where(_TICKETS.c.mention_id == bindparam("mention_id"))
 _CASE_OF = (
-    select(TicketRow)
-    .join(CaseMentionRow, CaseMentionRow.ticket_id == TicketRow.id)
-    .where(CaseMentionRow.mention_id == bindparam("mention_id"))
+    select(_TICKETS)
+    .join(_JOINED, _JOINED.c.ticket_id == _TICKETS.c.id)
+    .where(_JOINED.c.mention_id == bindparam("mention_id"))
 )
-_ACTIVE_SINCE = (TicketRow.status.in_(ACTIVE), TicketRow.updated_at >= bindparam("since"))
-_LATEST = (TicketRow.updated_at.desc(), TicketRow.id.desc())
+_ACTIVE_SINCE = (_TICKETS.c.status.in_(ACTIVE), _TICKETS.c.updated_at >= bindparam("since"))
+_LATEST = (_TICKETS.c.updated_at.desc(), _TICKETS.c.id.desc())
 _OPEN_OF_CUSTOMER = (
-    select(TicketRow)
-    .where(TicketRow.customer_id == bindparam("customer_id"), *_ACTIVE_SINCE)
+    select(_TICKETS)
+    .where(_TICKETS.c.customer_id == bindparam("customer_id"), *_ACTIVE_SINCE)
     .order_by(*_LATEST)
     .limit(1)
 )
 _OPEN_OF_AUTHOR = (
-    select(TicketRow)
-    .join(CaseMentionRow, CaseMentionRow.ticket_id == TicketRow.id)
-    .join(MentionRow, MentionRow.id == CaseMentionRow.mention_id)
-    .where(MentionRow.source == bindparam("source"), MentionRow.author_handle == bindparam("handle"), *_ACTIVE_SINCE)
+    select(_TICKETS)
+    .join(_JOINED, _JOINED.c.ticket_id == _TICKETS.c.id)
+    .join(_MENTION_ROWS, _MENTION_ROWS.c.id == _JOINED.c.mention_id)
+    .where(
+        _MENTION_ROWS.c.source == bindparam("source"), _MENTION_ROWS.c.author_handle == bindparam("handle"),
+        *_ACTIVE_SINCE,
+    )
     .order_by(*_LATEST)
     .limit(1)
-)
+)  # fmt: skip
 # a case of the same author tied to someone else is not this customer's
 _OPEN_OF_AUTHOR_FOR = _OPEN_OF_AUTHOR.where(
-    or_(TicketRow.customer_id.is_(None), TicketRow.customer_id == bindparam("customer_id"))
+    or_(_TICKETS.c.customer_id.is_(None), _TICKETS.c.customer_id == bindparam("customer_id"))
 )
+_TOUCH = update(_TICKETS).where(_TICKETS.c.id == bindparam("b_id")).values(updated_at=bindparam("b_at"))
+_SET_CUSTOMER = _TOUCH.values(customer_id=bindparam("b_customer"))
 _MENTIONS_OF = (
     select(CaseMentionRow.mention_id, CaseMentionRow.reason)
     .where(CaseMentionRow.ticket_id == bindparam("ticket_id"))
     .order_by(CaseMentionRow.id)
 )
-_ADD_CASE_MENTION = insert(cast(Table, CaseMentionRow.__table__))
+_ADD_CASE_MENTION = insert(_JOINED)
 _EVENTS = cast(Table, CaseEventRow.__table__)
 _ADD_EVENT = insert(_EVENTS).returning(_EVENTS.c.id)
 
@@ -110,7 +119,7 @@ class SqlAlchemyTicketRepository(repo.TicketRepository):
             "reply_by": ticket.reply_by,
         }
         new_id = insert_ignoring(self.session, TicketRow, values, ["mention_id"])
-        row = self.session.scalar(_BY_MENTION, {"mention_id": ticket.mention_id})
+        row = read(self.session, _BY_MENTION, {"mention_id": ticket.mention_id}).first()
         assert row is not None  # just inserted or already there
         if new_id is not None:
             joined = {"ticket_id": new_id, "mention_id": ticket.mention_id, "reason": "opened", "added_at": now}
@@ -131,20 +140,20 @@ class SqlAlchemyTicketRepository(repo.TicketRepository):
         return [_to_ticket(r) for r in self.session.scalars(select(TicketRow).order_by(TicketRow.id).limit(limit))]
 
     def case_of(self, mention_id: int) -> Ticket | None:
-        row = self.session.scalar(_CASE_OF, {"mention_id": mention_id})
+        row = read(self.session, _CASE_OF, {"mention_id": mention_id}).first()
         return _to_ticket(row) if row else None
 
     def open_case_of(
         self, *, customer_id: int | None, source: str, author_handle: str, since: datetime
     ) -> tuple[Ticket, str] | None:
         if customer_id is not None:
-            row = self.session.scalar(_OPEN_OF_CUSTOMER, {"customer_id": customer_id, "since": since})
+            row = read(self.session, _OPEN_OF_CUSTOMER, {"customer_id": customer_id, "since": since}).first()
             if row is not None:
                 return _to_ticket(row), "customer"
         if not author_handle:
             return None
         params = {"source": source, "handle": author_handle, "since": since, "customer_id": customer_id}
-        row = self.session.scalar(_OPEN_OF_AUTHOR if customer_id is None else _OPEN_OF_AUTHOR_FOR, params)
+        row = read(self.session, _OPEN_OF_AUTHOR if customer_id is None else _OPEN_OF_AUTHOR_FOR, params).first()
         return (_to_ticket(row), "author") if row is not None else None
 
     def attach(self, ticket_id: int, mention_id: int, reason: str) -> bool:
@@ -152,9 +161,15 @@ class SqlAlchemyTicketRepository(repo.TicketRepository):
         values = {"ticket_id": ticket_id, "mention_id": mention_id, "reason": reason, "added_at": now}
         if insert_ignoring(self.session, CaseMentionRow, values, ["mention_id"]) is None:
             return False
-        self.session.execute(update(TicketRow).where(TicketRow.id == ticket_id).values(updated_at=now))
+        self._touch(_TOUCH, {"b_id": ticket_id, "b_at": now})
         self.add_event(CaseEvent(ticket_id, "mention", {"mention_id": mention_id, "reason": reason}))
         return True
+
+    def _touch(self, stmt: Any, params: dict[str, Any]) -> None:
+        """UPDATE one case's row as Core (the ORM's bulk UPDATE cost routing several times the statement)."""
+        self.session.flush()
+        self.session.connection().execute(stmt, params)
+        expire(self.session, TicketRow, params["b_id"])
 
     def mentions_of(self, ticket_id: int) -> list[tuple[int, str]]:
         return [(int(m), str(r)) for m, r in self.session.execute(_MENTIONS_OF, {"ticket_id": ticket_id})]
@@ -214,7 +229,5 @@ class SqlAlchemyTicketRepository(repo.TicketRepository):
         return [CaseEvent(r.ticket_id, r.kind, dict(r.detail), r.at) for r in self.session.scalars(stmt)]
 
     def set_customer(self, ticket_id: int, customer_id: int | None) -> None:
-        self.session.execute(
-            update(TicketRow).where(TicketRow.id == ticket_id).values(customer_id=customer_id, updated_at=utcnow())
-        )
+        self._touch(_SET_CUSTOMER, {"b_id": ticket_id, "b_at": utcnow(), "b_customer": customer_id})
         self.add_event(CaseEvent(ticket_id, "customer", {"customer_id": customer_id}))

@@ -4,50 +4,54 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy import Table, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from store import repository as repo
 from store.errors import StoreError
 from store.locks import gone, worker_id
 from store.model import Delivery, DeliveryStatus, Feedback
-from store.sql_base import insert_ignoring
+from store.sql_base import insert_ignoring, read
 from store.tables import DeliveryRow, FeedbackRow, utcnow
 
 NOT_HELD = (DeliveryStatus.PENDING.value, DeliveryStatus.SENT.value, DeliveryStatus.FAILED.value)
-# Look-ups routing makes for every new case, built once (SQLAlchemy memoises a statement object's cache key).
+# Look-ups routing makes for every new case, built once (SQLAlchemy memoises a statement object's cache key) and
+# run as Core: plain rows, no ORM objects.
+_DELIVERIES = cast(Table, DeliveryRow.__table__)
 _ALERTS_OF = (
-    select(DeliveryRow)
-    .where(DeliveryRow.ticket_id == bindparam("ticket_id"), DeliveryRow.kind == "alert")
-    .order_by(DeliveryRow.id)
+    select(_DELIVERIES)
+    .where(_DELIVERIES.c.ticket_id == bindparam("ticket_id"), _DELIVERIES.c.kind == "alert")
+    .order_by(_DELIVERIES.c.id)
 )
 _LAST_IN_GROUP = (
-    select(DeliveryRow)
+    select(_DELIVERIES)
     .where(
-        DeliveryRow.channel == bindparam("channel"),
-        DeliveryRow.target == bindparam("target"),
-        DeliveryRow.group_key == bindparam("group_key"),
-        DeliveryRow.created_at >= bindparam("since"),
-        DeliveryRow.kind == "alert",
-        DeliveryRow.status.in_(NOT_HELD),
+        _DELIVERIES.c.channel == bindparam("channel"),
+        _DELIVERIES.c.target == bindparam("target"),
+        _DELIVERIES.c.group_key == bindparam("group_key"),
+        _DELIVERIES.c.created_at >= bindparam("since"),
+        _DELIVERIES.c.kind == "alert",
+        _DELIVERIES.c.status.in_(NOT_HELD),
     )
-    .order_by(DeliveryRow.created_at.desc(), DeliveryRow.id.desc())
+    .order_by(_DELIVERIES.c.created_at.desc(), _DELIVERIES.c.id.desc())
     .limit(1)
 )
 _ALERTS_SINCE = select(func.count()).where(
-    DeliveryRow.channel == bindparam("channel"),
-    DeliveryRow.target == bindparam("target"),
-    DeliveryRow.kind == "alert",
-    DeliveryRow.created_at >= bindparam("since"),
-    DeliveryRow.status.in_(NOT_HELD),
+    _DELIVERIES.c.channel == bindparam("channel"),
+    _DELIVERIES.c.target == bindparam("target"),
+    _DELIVERIES.c.kind == "alert",
+    _DELIVERIES.c.created_at >= bindparam("since"),
+    _DELIVERIES.c.status.in_(NOT_HELD),
 )
 _COUNT_CHILDREN = select(func.count()).where(
-    DeliveryRow.parent_key == bindparam("parent_key"), DeliveryRow.kind == bindparam("kind")
+    _DELIVERIES.c.parent_key == bindparam("parent_key"), _DELIVERIES.c.kind == bindparam("kind")
 )
 
 
-def _to_delivery(row: DeliveryRow) -> Delivery:
+def _to_delivery(row: Any) -> Delivery:
+    """A delivery from a ``DeliveryRow`` or a Core row of its table."""
     return Delivery(
         key=row.key,
         channel=row.channel,
@@ -191,15 +195,15 @@ class SqlAlchemyDeliveryRepository(repo.DeliveryRepository):
             row.last_error = error[:2000]
 
     def alerts_of(self, ticket_id: int) -> list[Delivery]:
-        return [_to_delivery(r) for r in self.session.scalars(_ALERTS_OF, {"ticket_id": ticket_id})]
+        return [_to_delivery(r) for r in read(self.session, _ALERTS_OF, {"ticket_id": ticket_id})]
 
     def last_in_group(self, channel: str, target: str, group_key: str, since: datetime) -> Delivery | None:
         values = {"channel": channel, "target": target, "group_key": group_key, "since": since}
-        row = self.session.scalar(_LAST_IN_GROUP, values)
+        row = read(self.session, _LAST_IN_GROUP, values).first()
         return _to_delivery(row) if row is not None else None
 
     def count_children(self, parent_key: str, kind: str) -> int:
-        return int(self.session.scalar(_COUNT_CHILDREN, {"parent_key": parent_key, "kind": kind}) or 0)
+        return int(read(self.session, _COUNT_CHILDREN, {"parent_key": parent_key, "kind": kind}).scalar() or 0)
 
     def by_channel(self) -> dict[tuple[str, str], int]:
         rows = self.session.execute(
@@ -215,7 +219,7 @@ class SqlAlchemyDeliveryRepository(repo.DeliveryRepository):
 
     def alerts_since(self, channel: str, target: str, since: datetime) -> int:
         values = {"channel": channel, "target": target, "since": since}
-        return int(self.session.scalar(_ALERTS_SINCE, values) or 0)
+        return int(read(self.session, _ALERTS_SINCE, values).scalar() or 0)
 
     def count_by_status(self) -> dict[str, int]:
         rows = self.session.execute(select(DeliveryRow.status, func.count()).group_by(DeliveryRow.status))

@@ -28,6 +28,7 @@ from store.model import (
 )
 from store.repository import UnitOfWork, drain
 from store.sqlalchemy import SqlAlchemyUnitOfWork
+from store.tables import TicketRow
 
 ISTANBUL = timezone(timedelta(hours=3))
 HANDLE = Identifier("handle:sikayetvar", "h" * 64, "@ayse.k")
@@ -164,6 +165,25 @@ def test_stage_rows_are_idempotent(engine: Engine) -> None:
         match = uow.matches.get(mention.id)
         assert match is not None and match.reasons == ("handle @ayse.k on sikayetvar",)
         assert uow.tickets.count() == 1
+
+
+def test_a_case_row_the_session_holds_shows_what_routing_changed(engine: Engine) -> None:
+    # Routing changes a case with plain UPDATEs; a row object of it that the session holds (the ORM keeps the ones
+    # still referenced) must not be served stale afterwards.
+    with SqlAlchemyUnitOfWork(engine) as uow:
+        uow.mentions.add_many([raw("1"), raw("2")])
+        first, second = uow.mentions.with_status(MentionStatus.NEW)
+        customer = uow.customers.upsert(Customer("C-1", "Ayşe Kaya", identifiers=(HANDLE,)))
+        ticket, _ = uow.tickets.open(Ticket(first.id, "Kuzey Telekom", "high", "finance", "Fatura"))
+        held = uow.session.get(TicketRow, ticket.id)
+        assert held is not None and held.customer_id is None
+        uow.tickets.set_customer(ticket.id or 0, customer.id)
+        assert held.customer_id == customer.id and uow.tickets.get(ticket.id or 0).customer_id == customer.id
+        before = held.updated_at
+        assert uow.tickets.attach(ticket.id or 0, second.id, "customer")
+        assert held.updated_at > before
+        assert uow.tickets.case_of(second.id) == uow.tickets.get(ticket.id or 0)
+        uow.commit()
 
 
 def test_outbox_sends_once_and_gives_up_after_repeated_failures(engine: Engine) -> None:
