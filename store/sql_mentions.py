@@ -33,6 +33,7 @@ from store.tables import (
 
 AUTHOR_CHARS = 300  # mentions.author and author_handle
 LANGUAGE_CHARS = 10  # mentions.language
+ID_CHARS = 200  # mentions.external_id and crawl_states.last_seen_id
 
 
 _ANALYSES_OF = select(AnalysisRow.mention_id, AnalysisRow.data).where(
@@ -45,10 +46,20 @@ def _no_nul(text: str) -> str:
     return text.replace("\x00", "") if "\x00" in text else text
 
 
+def stored_id(external_id: str) -> str:
+    """A source's id as the store keeps it: as it is when it fits the column, else its start and a SHA-256 of the
+    whole, the same for the same id. A feed item's id is often its link, and a news link can run past 200
+    characters: PostgreSQL refused such a post, and with it its whole page, on every crawl."""
+    if len(external_id) <= ID_CHARS:
+        return external_id
+    digest = hashlib.sha256(external_id.encode("utf-8", "surrogatepass")).hexdigest()
+    return f"{external_id[: ID_CHARS - len(digest) - 1]}#{digest}"
+
+
 def _mention_values(raw: RawMention) -> dict[str, Any]:
     return {
         "source": raw.source,
-        "external_id": raw.external_id,
+        "external_id": stored_id(_no_nul(raw.external_id)),
         "brand": raw.brand,
         "url": _no_nul(raw.url),
         "title": _no_nul(raw.title),
@@ -317,5 +328,6 @@ class SqlAlchemyCrawlStateRepository(repo.CrawlStateRepository):
         if row is None:
             row = CrawlStateRow(source=state.source, brand=state.brand)
             self.session.add(row)
-        row.cursor, row.last_seen_id, row.last_seen_at = state.cursor, state.last_seen_id, state.last_seen_at
+        seen = stored_id(state.last_seen_id) if state.last_seen_id is not None else None
+        row.cursor, row.last_seen_id, row.last_seen_at = state.cursor, seen, state.last_seen_at
         row.etag, row.last_modified, row.updated_at = state.etag, state.last_modified, utcnow()

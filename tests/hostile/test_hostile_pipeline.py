@@ -28,7 +28,8 @@ from scheduler.digests import make_digest
 from scheduler.logs import make_handler
 from scheduler.pipeline import RunReport, run_once
 from store import db
-from store.model import MentionStatus, RawMention
+from store.model import CrawlState, MentionStatus, RawMention
+from store.repository import AddResult
 from store.sqlalchemy import SqlAlchemyUnitOfWork
 from tests.conftest import throwaway_database
 from tests.hostile import corpus
@@ -270,3 +271,31 @@ def test_nul_bytes_and_overlong_fields_do_not_fail_a_batch(engine: Engine) -> No
         stored = {m.raw.external_id: m.raw for m in uow.mentions.with_status(MentionStatus.NEW)}
     assert stored["nul"].text == "Kuzey Telekom" and stored["nul"].author == "A"
     assert len(stored["long"].author) == 300 and stored["plain"].text == "Kuzey Telekom faturam"
+
+
+def test_a_feed_item_whose_id_is_a_long_link_is_stored_once_with_its_page(engine: Engine) -> None:
+    """A news feed's item id is its link, which can run past the id column (PostgreSQL refused it, and the page)."""
+    now = datetime.now(UTC)
+    link = "https://haber.example/rss/articles/" + "CBMiK2h0dHBzOi8v" * 20  # 355 characters
+    other = link[:-1] + "x"  # the same first 200 characters, another item
+    posts = [
+        RawMention("rss", link, link, "Kuzey Telekom zam yaptı", now),
+        RawMention("rss", other, other, "Kuzey Telekom kesinti", now),
+        RawMention("rss", "kisa", "https://haber.example/1", "Kuzey Telekom yeni tarife", now),
+    ]
+    uow = SqlAlchemyUnitOfWork(engine)
+    with uow:
+        assert uow.mentions.add_many(posts).added == 3
+        uow.commit()
+    with uow:  # the next crawl brings the same items: nothing new
+        assert uow.mentions.add_many(posts) == AddResult(0, 3)
+        uow.commit()
+    with uow:
+        ids = [m.raw.external_id for m in uow.mentions.with_status(MentionStatus.NEW)]
+        uow.crawl_state.save(CrawlState("rss", "Kuzey Telekom", last_seen_id=link, last_seen_at=now))
+        uow.commit()
+    assert len(ids) == 3 and "kisa" in ids and all(len(i) <= 200 for i in ids)
+    assert all(i.startswith(link[:100]) for i in ids if i != "kisa")  # still readable where people see it
+    with uow:
+        (state,) = uow.crawl_state.for_source("rss")
+    assert state.last_seen_id is not None and state.last_seen_id.startswith(link[:100])
