@@ -22,7 +22,7 @@ def chunked(items: Sequence[T], size: int = CHUNK) -> Iterator[list[T]]:
         yield list(items[start : start + size])
 
 
-_IGNORING: dict[tuple[str, type[Any], tuple[str, ...]], Any] = {}
+_IGNORING: dict[tuple[str, type[Any], tuple[str, ...], bool], Any] = {}
 
 
 def dialect_insert(dialect: str, row_type: type[Any]) -> Any:
@@ -31,14 +31,15 @@ def dialect_insert(dialect: str, row_type: type[Any]) -> Any:
     return insert(row_type.__table__)
 
 
-def _ignoring(dialect: str, row_type: type[Any], keys: tuple[str, ...]) -> Any:
+def _ignoring(dialect: str, row_type: type[Any], keys: tuple[str, ...], whole: bool) -> Any:
     # One statement object per shape, values bound at execution: SQLAlchemy memoises its cache key on the object,
     # where building ``.values(...)`` anew for every row cost more than the database's work (route, match stages).
-    stmt = _IGNORING.get((dialect, row_type, keys))
+    stmt = _IGNORING.get((dialect, row_type, keys, whole))
     if stmt is None:
+        table = row_type.__table__
         stmt = dialect_insert(dialect, row_type).on_conflict_do_nothing(index_elements=list(keys))
-        stmt = stmt.returning(row_type.__table__.c.id)
-        _IGNORING[(dialect, row_type, keys)] = stmt
+        stmt = stmt.returning(*table.c) if whole else stmt.returning(table.c.id)
+        _IGNORING[(dialect, row_type, keys, whole)] = stmt
     return stmt
 
 
@@ -56,15 +57,27 @@ def expire(session: Session, row_type: type[Any], row_id: int) -> None:
         session.expire(held)
 
 
-def insert_ignoring(session: Session, row_type: type[Any], values: dict[str, Any], keys: list[str]) -> int | None:
-    """INSERT ... ON CONFLICT DO NOTHING; returns the new id, or None when the row already existed."""
-    stmt = _ignoring(session.get_bind().dialect.name, row_type, tuple(keys))
+def _insert_ignoring(
+    session: Session, row_type: type[Any], values: dict[str, Any], keys: list[str], whole: bool
+) -> Any:
+    stmt = _ignoring(session.get_bind().dialect.name, row_type, tuple(keys), whole)
     try:
         session.flush()  # a Core statement (the ORM's bulk path cost more than the insert): pending rows go first
-        new_id = session.connection().execute(stmt, values).scalar_one_or_none()
+        return session.connection().execute(stmt, values).first()
     except SQLAlchemyError as exc:
         raise StoreError(f"could not write to {row_type.__tablename__}: {short_error(exc)}") from exc
-    return int(new_id) if new_id is not None else None
+
+
+def insert_ignoring(session: Session, row_type: type[Any], values: dict[str, Any], keys: list[str]) -> int | None:
+    """INSERT ... ON CONFLICT DO NOTHING; returns the new id, or None when the row already existed."""
+    row = _insert_ignoring(session, row_type, values, keys, whole=False)
+    return int(row[0]) if row is not None else None
+
+
+def insert_ignoring_row(session: Session, row_type: type[Any], values: dict[str, Any], keys: list[str]) -> Any:
+    """``insert_ignoring`` that returns the new row whole (every column, as the database filled them in), or None
+    when the row already existed: what the caller would otherwise read back in a second statement."""
+    return _insert_ignoring(session, row_type, values, keys, whole=True)
 
 
 def insert_many_ignoring(

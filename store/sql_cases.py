@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from store import repository as repo
 from store.errors import StoreError
 from store.model import CaseEvent, Ticket, TicketStatus
-from store.sql_base import expire, insert_ignoring, read
+from store.sql_base import expire, insert_ignoring, insert_ignoring_row, read
 from store.tables import CaseEventRow, CaseMentionRow, MentionRow, TicketRow, utcnow
 
 
@@ -118,14 +118,15 @@ class SqlAlchemyTicketRepository(repo.TicketRepository):
             "respond_by": ticket.respond_by,
             "reply_by": ticket.reply_by,
         }
-        new_id = insert_ignoring(self.session, TicketRow, values, ["mention_id"])
-        row = read(self.session, _BY_MENTION, {"mention_id": ticket.mention_id}).first()
-        assert row is not None  # just inserted or already there
-        if new_id is not None:
-            joined = {"ticket_id": new_id, "mention_id": ticket.mention_id, "reason": "opened", "added_at": now}
-            self.session.connection().execute(_ADD_CASE_MENTION, joined)
-            self.add_event(CaseEvent(new_id, "opened", {"mention_id": ticket.mention_id, "priority": ticket.priority}))
-        return _to_ticket(row), new_id is not None
+        row = insert_ignoring_row(self.session, TicketRow, values, ["mention_id"])
+        if row is None:  # the mention has its case already
+            row = read(self.session, _BY_MENTION, {"mention_id": ticket.mention_id}).first()
+            assert row is not None
+            return _to_ticket(row), False
+        joined = {"ticket_id": row.id, "mention_id": ticket.mention_id, "reason": "opened", "added_at": now}
+        self.session.connection().execute(_ADD_CASE_MENTION, joined)
+        self.add_event(CaseEvent(row.id, "opened", {"mention_id": ticket.mention_id, "priority": ticket.priority}))
+        return _to_ticket(row), True
 
     def get(self, ticket_id: int) -> Ticket:
         row = self.session.get(TicketRow, ticket_id)
