@@ -4,9 +4,10 @@
 
 Mentions (made up from tests/support/mentions.py over 20,000 synthetic customers, published evenly over an
 hour) are stored before the clock starts; then worker processes run the three stages until none is waiting:
-one on SQLite (one writer), two on PostgreSQL (analysis is shared by claims, match and route take turns).
-Reported: mentions/second, the workers' peak RSS, the database's size, and the ratio to the analyser alone on
-the same texts in this process, run beside it (what the store, matching and routing add).
+one on SQLite (one writer), two on PostgreSQL (analysis is shared by claims; matching and routing are each one
+worker's at a time, and run beside each other). Reported: mentions/second, the workers' peak RSS, the
+database's size, and the ratio to the analyser alone on the same texts in this process, run beside it (what
+the store, matching and routing add).
 The goal is an hour of a large brand's traffic, 50,000 mentions, in under a minute on two cores.
 """
 
