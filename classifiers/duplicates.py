@@ -3,6 +3,7 @@ and the earlier ones of its batch."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from classifiers.dedupe import THRESHOLD, Fingerprint, bands, fingerprint, similarities
@@ -51,16 +52,31 @@ class BatchDuplicates:
         self._pending: list[FingerprintEntry] = []
         self._held: dict[int, Fingerprint] = {}
         self._by_band: dict[int, list[int]] = {}
+        self._asked: dict[int, tuple[Fingerprint, list[int], dict[int, Fingerprint]]] = {}
+
+    def prepare(self, uow: UnitOfWork, mentions: Sequence[Mention], since: datetime) -> None:
+        """Look up the store's candidates of all ``mentions`` at once (``find`` then asks the store nothing for
+        them). The store does not change until ``write``, so the answers are the ones ``find`` would get."""
+        prints = {m.id: _fingerprint_of(m) for m in mentions}
+        keys = {mention_id: bands(fp) for mention_id, fp in prints.items()}
+        found = uow.fingerprints.sharing_known_many(keys, since, self.known)
+        for mention_id, fp in prints.items():
+            # decoded now: the cache lets fingerprints go as the batch's own are put in it
+            others = {other_id: self.known.get(other_id, data) for other_id, data in found[mention_id]}
+            self._asked[mention_id] = (fp, keys[mention_id], others)
 
     def find(self, uow: UnitOfWork, mention: Mention, since: datetime) -> int | None:
         """The earlier mention this one nearly repeats, if any (the most similar); its fingerprint is held for
         ``write``."""
-        raw = mention.raw
-        fp = fingerprint(f"{raw.title}\n{raw.text}")
-        keys = bands(fp)
-        found: dict[int, Fingerprint] = {}
-        for other_id, data in uow.fingerprints.sharing_known(keys, since, self.known):
-            found[other_id] = self.known.get(other_id, data)
+        asked = self._asked.pop(mention.id, None)
+        if asked is not None:
+            fp, keys, found = asked
+        else:
+            fp = _fingerprint_of(mention)
+            keys = bands(fp)
+            found = {}
+            for other_id, data in uow.fingerprints.sharing_known(keys, since, self.known):
+                found[other_id] = self.known.get(other_id, data)
         shared = {other_id for key in keys for other_id in self._by_band.get(key, ())}
         for other_id in shared:
             found.setdefault(other_id, self._held[other_id])
@@ -81,6 +97,11 @@ class BatchDuplicates:
         """Store the fingerprints of the mentions looked up so far (with the repeat each found)."""
         uow.fingerprints.add_many(self._pending)
         self._pending = []
+
+
+def _fingerprint_of(mention: Mention) -> Fingerprint:
+    raw = mention.raw
+    return fingerprint(f"{raw.title}\n{raw.text}")
 
 
 def find_duplicate(

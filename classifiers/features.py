@@ -12,7 +12,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from itertools import pairwise
+from itertools import pairwise, repeat
 
 import numpy as np
 import numpy.typing as npt
@@ -40,14 +40,14 @@ def word_grams(norm: str) -> list[str]:
 
 @dataclass(frozen=True)
 class Grams:
-    """The raw features of one text, computed once and shared by every model that reads it."""
+    """The raw features of one text, every occurrence in order, computed once and shared by every model."""
 
-    chars: Counter[str]
-    words: Counter[str]
+    chars: list[str]
+    words: list[str]
 
     @classmethod
     def of(cls, norm: str) -> Grams:
-        return cls(Counter(char_grams(norm)), Counter(word_grams(norm)))
+        return cls(char_grams(norm), word_grams(norm))
 
 
 @dataclass(frozen=True)
@@ -71,22 +71,16 @@ class FeatureSpace:
         w_idx, w_val = self._block(grams.words, self.words)
         return np.concatenate((c_idx, w_idx)), np.concatenate((c_val, w_val))
 
-    def _block(self, counts: Counter[str], vocab: dict[str, int]) -> tuple[IntArray, FloatArray]:
-        idx: list[int] = []
-        tf: list[float] = []
-        get = vocab.get
-        for gram, n in counts.items():
-            column = get(gram)
-            if column is not None:
-                idx.append(column)
-                tf.append(n)
-        if not idx:
+    def _block(self, grams: list[str], vocab: dict[str, int]) -> tuple[IntArray, FloatArray]:
+        # Looked up and counted in numpy, not in a Python loop: this ran for every gram of every text analysed.
+        found = np.fromiter(map(vocab.get, grams, repeat(-1)), dtype=np.int32, count=len(grams))
+        columns, tf = np.unique(found[found >= 0], return_counts=True)
+        if not len(columns):
             return np.zeros(0, np.int32), np.zeros(0, np.float32)
-        columns = np.asarray(idx, dtype=np.int32)
-        values = (1.0 + np.log(np.asarray(tf, dtype=np.float32))) * self.idf[columns]
+        values = (1.0 + np.log(tf.astype(np.float32))) * self.idf[columns]
         norm = float(np.sqrt(np.dot(values, values)))
         scaled: FloatArray = (values / norm if norm > 0 else values).astype(np.float32)
-        return columns, scaled
+        return columns.astype(np.int32), scaled
 
     def matrix(self, texts: Iterable[Grams]) -> object:
         """A scipy CSR matrix of many texts (training and evaluation only)."""
@@ -116,7 +110,7 @@ class FeatureSpace:
         for part in ("chars", "words"):
             df: Counter[str] = Counter()
             for grams in texts:
-                df.update(getattr(grams, part).keys())
+                df.update(set(getattr(grams, part)))
             kept = [(g, d) for g, d in df.items() if d >= min_df]
             kept.sort(key=lambda item: (-item[1], item[0]))
             if max_features is not None:

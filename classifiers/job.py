@@ -99,9 +99,10 @@ def match_pending(
         # One mention after the other, each looking among the earlier ones of the batch too; their fingerprints
         # are written together at the end. An error rolls the whole batch back, as one mention at a time did.
         duplicates = BatchDuplicates(known)
-        matches = matcher.match_many(mentions, uow)  # the customer look-ups of the whole batch at once
+        since = (now or datetime.now(UTC)) - timedelta(days=duplicate_days)
+        duplicates.prepare(uow, mentions, since)  # the near-duplicate look-ups of the whole batch at once
+        matches = matcher.match_many(mentions, uow)  # and the customer look-ups
         for mention in mentions:
-            since = (now or datetime.now(UTC)) - timedelta(days=duplicate_days)
             if duplicates.find(uow, mention, since) is not None:
                 counts["near_duplicates"] += 1
             found = matches[mention.id]

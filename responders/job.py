@@ -110,7 +110,7 @@ def route_pending(
             assert ticket.id is not None
             for candidate in candidates:
                 detail = {"customer_id": candidate.customer_id, "status": candidate.status.value}
-                uow.tickets.add_event(CaseEvent(ticket.id, "match", {**detail, "confidence": candidate.confidence}))
+                uow.tickets.record_event(CaseEvent(ticket.id, "match", {**detail, "confidence": candidate.confidence}))
             if created and (ticket.customer_id is None or ticket.customer_id in reads.customers):
                 # what case_view would read back, routing holds already
                 view = new_case_view(ticket, mention, analysis, candidates, reads.customers, drafter)
@@ -164,7 +164,7 @@ def _alert(
         summary = f"benzer vaka / similar case #{ticket.id}{who}: {ticket.summary}"
         change = CaseChange(parent.ticket_id, "similar", summary, "kulak", {"ticket_id": ticket.id}, now)
         queue_change(uow, by_name, parent, parent_view, change, f"t{ticket.id}", kind="fold")
-        uow.tickets.add_event(CaseEvent(ticket.id, "alert", {"folded_into": parent.ticket_id, "channel": target}))
+        uow.tickets.record_event(CaseEvent(ticket.id, "alert", {"folded_into": parent.ticket_id, "channel": target}))
         return Counter(alerts_folded=1)
     status = DeliveryStatus.DEFERRED if decision.action == DEFER else DeliveryStatus.PENDING
     delivery = Delivery(
@@ -181,7 +181,7 @@ def _alert(
     if not uow.deliveries.enqueue(delivery):
         return Counter()
     if status is DeliveryStatus.DEFERRED:
-        uow.tickets.add_event(CaseEvent(ticket.id, "alert", {"deferred": decision.reason, "channel": target}))
+        uow.tickets.record_event(CaseEvent(ticket.id, "alert", {"deferred": decision.reason, "channel": target}))
         return Counter(alerts_deferred=1)
     return Counter(alerts_queued=1)
 

@@ -209,6 +209,13 @@ class FingerprintRepository(abc.ABC):
         fingerprints already, and a store may then leave them unread."""
         return [(m, None if m in known else data) for m, data in self.sharing_bands(bands, since, limit)]
 
+    def sharing_known_many(
+        self, bands_of: Mapping[int, Sequence[int]], since: datetime, known: Container[int], limit: int = 50
+    ) -> dict[int, list[tuple[int, dict[str, Any] | None]]]:
+        """``sharing_known`` for many look-ups at once, by a key of the caller's (a mention id): what the store
+        holds now, so a batch asks before it writes its own fingerprints."""
+        return {key: self.sharing_known(bands, since, known, limit) for key, bands in bands_of.items()}
+
     @abc.abstractmethod
     def duplicate_of(self, mention_id: int) -> int | None: ...
 
@@ -258,6 +265,14 @@ class TicketRepository(abc.ABC):
     @abc.abstractmethod
     def add_event(self, event: CaseEvent) -> int:
         """Add a line to the case's timeline; returns its id."""
+
+    def record_event(self, event: CaseEvent) -> None:
+        """``add_event`` when the caller needs no id: a store may hold the line back and write it with others,
+        at the latest when the unit of work commits (lines keep the order they were recorded in)."""
+        self.add_event(event)
+
+    def write_events(self) -> None:
+        """Write the lines ``record_event`` holds back (none here: it writes each at once)."""
 
     @abc.abstractmethod
     def timeline(self, ticket_id: int) -> list[CaseEvent]: ...

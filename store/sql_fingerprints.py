@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import functools
+import heapq
+from collections import Counter
 from collections.abc import Container, Mapping, Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, TextualSelect, bindparam, delete, insert, select, text
+from sqlalchemy import Table, TextClause, TextualSelect, bindparam, delete, insert, select, text
 from sqlalchemy.orm import Session
 
 from store import repository as repo
@@ -41,6 +43,28 @@ def _sharing_query(bands: int, with_data: bool = True) -> TextualSelect:
     return text(sql).bindparams(since).columns(*columns)
 
 
+@functools.lru_cache(maxsize=8)
+def _latest_query(dialect: str, bands: int) -> TextClause:
+    """The latest PER_BAND mentions of each of ``bands`` bands, as (band, mention id) rows: on PostgreSQL one
+    lateral look-up over an array of any length, on SQLite ``bands`` look-ups in one compound SELECT."""
+    if dialect == "postgresql":
+        return text(
+            "SELECT b.band, x.mention_id FROM unnest(CAST(:bands AS BIGINT[])) AS b(band) CROSS JOIN LATERAL "
+            f"(SELECT mention_id FROM fingerprint_bands WHERE band = b.band ORDER BY mention_id DESC LIMIT {PER_BAND})"
+            " AS x"
+        )
+    return text(
+        " UNION ALL ".join(
+            f"SELECT * FROM (SELECT band, mention_id FROM fingerprint_bands WHERE band = :b{i} "
+            f"ORDER BY mention_id DESC LIMIT {PER_BAND})"
+            for i in range(bands)
+        )
+    )
+
+
+SQLITE_BANDS = 256  # bands in one SQLite look-up at most (a compound SELECT takes 500 parts)
+
+
 # Statements built once: SQLAlchemy memoises a statement object's cache key, and these run for every mention.
 _FINGERPRINTS = cast(Table, FingerprintRow.__table__)
 _BANDS = cast(Table, FingerprintBandRow.__table__)
@@ -48,6 +72,9 @@ _DROP_BANDS_OF = delete(_BANDS).where(_BANDS.c.mention_id.in_(bindparam("ids", e
 _DROP_FINGERPRINTS_OF = delete(_FINGERPRINTS).where(_FINGERPRINTS.c.mention_id.in_(bindparam("ids", expanding=True)))
 _ADD_FINGERPRINT = insert(_FINGERPRINTS)
 _ADD_BANDS = insert(_BANDS)
+_RECENT_OF = select(_FINGERPRINTS.c.mention_id).where(
+    _FINGERPRINTS.c.mention_id.in_(bindparam("ids", expanding=True)), _FINGERPRINTS.c.created_at >= bindparam("since")
+)
 _DATA_OF = select(_FINGERPRINTS.c.mention_id, _FINGERPRINTS.c.data).where(
     _FINGERPRINTS.c.mention_id.in_(bindparam("ids", expanding=True))
 )
@@ -120,6 +147,51 @@ class SqlAlchemyFingerprintRepository(repo.FingerprintRepository):
             rows = self.session.connection().execute(_DATA_OF, {"ids": missing})
             data = {int(m): dict(d) for m, d in rows}
         return [(m, data.get(m)) for m in found if m in data or m not in missing]
+
+    def sharing_known_many(
+        self, bands_of: Mapping[int, Sequence[int]], since: datetime, known: Container[int], limit: int = 50
+    ) -> dict[int, list[tuple[int, dict[str, Any] | None]]]:
+        # ``sharing_known``'s answer for each look-up in three kinds of statement for the whole batch (the bands'
+        # latest mentions, which of them are recent, the data of those the caller does not hold) rather than two
+        # statements a mention: on PostgreSQL the per-mention query cost the server as much as matching's Python.
+        self.session.flush()
+        connection = self.session.connection()
+        latest = self._latest(connection, list(dict.fromkeys(b for bands in bands_of.values() for b in bands)))
+        ranked: dict[int, list[int]] = {}
+        for key, bands in bands_of.items():
+            shared = Counter(m for band in dict.fromkeys(bands) for m in latest.get(band, ()))
+            # the order of sharing_bands: most bands shared first, then the latest
+            ranked[key] = heapq.nsmallest(limit, shared, key=lambda m: (-shared[m], -m))
+        pooled = list(dict.fromkeys(m for ids in ranked.values() for m in ids))
+        recent: set[int] = set()
+        for ids in chunked(pooled):
+            recent.update(int(m) for m in connection.execute(_RECENT_OF, {"ids": ids, "since": since}).scalars())
+        data: dict[int, dict[str, Any]] = {}
+        for ids in chunked([m for m in pooled if m in recent and m not in known]):
+            data.update((int(m), dict(d)) for m, d in connection.execute(_DATA_OF, {"ids": ids}))
+        return {
+            key: [(m, data.get(m)) for m in ids if m in recent and (m in data or m in known)]
+            for key, ids in ranked.items()
+        }
+
+    def _latest(self, connection: Any, bands: list[int]) -> dict[int, list[int]]:
+        """Band -> the latest PER_BAND mention ids holding it."""
+        found: dict[int, list[int]] = {}
+        dialect = connection.dialect.name
+        if dialect == "postgresql":
+            rows = connection.execute(_latest_query(dialect, 0), {"bands": bands}) if bands else []
+            for band, mention_id in rows:
+                found.setdefault(int(band), []).append(int(mention_id))
+            return found
+        for chunk in chunked(bands, SQLITE_BANDS):
+            size = 1 << max(4, (len(chunk) - 1).bit_length())  # a few statement shapes; the rest repeats a band
+            padded = chunk + [chunk[-1]] * (size - len(chunk))
+            params = {f"b{i}": band for i, band in enumerate(padded)}
+            for band, mention_id in connection.execute(_latest_query(dialect, size), params):
+                ids = found.setdefault(int(band), [])
+                if mention_id not in ids:
+                    ids.append(int(mention_id))
+        return found
 
     def duplicate_of(self, mention_id: int) -> int | None:
         return self.session.scalar(select(FingerprintRow.duplicate_of).where(FingerprintRow.mention_id == mention_id))

@@ -167,6 +167,7 @@ class SqlAlchemyUnitOfWork(repo.UnitOfWork):
     def commit(self) -> None:
         assert self.session is not None, "commit outside `with uow:`"
         try:
+            self.tickets.write_events()
             self.session.commit()
         except SQLAlchemyError as exc:
             self.session.rollback()

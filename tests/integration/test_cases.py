@@ -20,7 +20,19 @@ from responders.job import deliver_pending, route_pending
 from responders.routing import TicketRouter
 from responders.slack import SlackAlerter, slack_client
 from scheduler.people import decide_match
-from store.model import Analysis, Brand, Customer, Label, MatchStatus, RawMention, Urgency
+from store.model import (
+    Analysis,
+    Brand,
+    CaseEvent,
+    Customer,
+    Label,
+    MatchStatus,
+    MentionStatus,
+    RawMention,
+    Ticket,
+    TicketStatus,
+    Urgency,
+)
 from store.sqlalchemy import SqlAlchemyUnitOfWork
 from store.tables import AuditRow
 
@@ -219,3 +231,58 @@ def test_forgetting_an_author_erases_their_posts_and_posts_naming_their_handle(
     assert erased.mentions == 2
     after = dump(engine)
     assert "gece_kusu" not in after and "mkaya" in after
+
+
+def test_lines_recorded_on_a_timeline_keep_their_order_and_are_written_with_the_commit(
+    uow: SqlAlchemyUnitOfWork,
+) -> None:
+    """Routing records timeline lines to be written together: a line added at once after them still comes after
+    them (same moment, so only the write order tells), and a unit of work that does not commit writes none."""
+    process(uow, post("1", "Kuzey Telekom internetim yok", handle="misafir"))
+    with uow:
+        (case,) = uow.tickets.listed()
+        assert case.id is not None
+        for n in (1, 2, 3):
+            uow.tickets.record_event(CaseEvent(case.id, "action", {"n": n}, NOW))
+    with uow:
+        assert [e for e in uow.tickets.timeline(case.id) if e.kind == "action"] == []
+        uow.tickets.record_event(CaseEvent(case.id, "action", {"n": 1}, NOW))
+        uow.tickets.add_event(CaseEvent(case.id, "action", {"n": 2}, NOW))
+        uow.tickets.record_event(CaseEvent(case.id, "action", {"n": 3}, NOW))
+        uow.commit()
+    with uow:
+        assert [e.detail["n"] for e in uow.tickets.timeline(case.id) if e.kind == "action"] == [1, 2, 3]
+
+
+def test_a_customer_s_case_comes_before_their_handle_s_and_a_handle_s_case_of_someone_else_is_not_theirs(
+    uow: SqlAlchemyUnitOfWork,
+) -> None:
+    """The case a known customer's mention joins: theirs when they have one active, else one of their handle on
+    that source that belongs to no one else, else none; a case gone quiet before the window does not count."""
+    with uow:
+        uow.mentions.add_many([post(str(i), f"Kuzey Telekom {i}", handle="ortak_kullanici") for i in range(3)])
+        uow.commit()
+    with uow:
+        first, second, third = uow.mentions.with_status(MentionStatus.NEW, limit=10)
+        ayse, mehmet = (uow.customers.by_external_id(c) for c in ("C1", "C2"))
+        assert ayse is not None and mehmet is not None and ayse.id is not None and mehmet.id is not None
+        by_handle, _ = uow.tickets.open(Ticket(first.id, "Kuzey Telekom", "normal", "care", "yazan", created_at=NOW))
+        since = NOW - timedelta(hours=72)
+
+        def found(customer_id: int | None, handle: str = "ortak_kullanici") -> tuple[int | None, str] | None:
+            hit = uow.tickets.open_case_of(customer_id=customer_id, source="x", author_handle=handle, since=since)
+            return (hit[0].id, hit[1]) if hit is not None else None
+
+        assert found(ayse.id) == (by_handle.id, "author") == found(None)
+        assert found(ayse.id, handle="") is None
+        theirs, _ = uow.tickets.open(Ticket(second.id, "Kuzey Telekom", "normal", "care", "A", ayse.id, created_at=NOW))
+        assert found(ayse.id) == (theirs.id, "customer")
+        uow.tickets.set_customer(by_handle.id or 0, mehmet.id)  # the handle's case is Mehmet's now
+        assert found(ayse.id) == (theirs.id, "customer")
+        uow.tickets.update(theirs.id or 0, status=TicketStatus.RESOLVED)
+        assert found(ayse.id) is None  # Ayşe's case is closed; the handle's case is someone else's
+        assert found(mehmet.id) == (by_handle.id, "customer")
+        uow.tickets.open(
+            Ticket(third.id, "Kuzey Telekom", "normal", "care", "B", ayse.id, created_at=NOW - timedelta(days=5))
+        )
+        assert found(ayse.id) is None  # active, but quiet for longer than the window
