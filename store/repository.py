@@ -273,6 +273,7 @@ class TicketRepository(abc.ABC):
 
     def write_events(self) -> None:
         """Write the lines ``record_event`` holds back (none here: it writes each at once)."""
+        return
 
     @abc.abstractmethod
     def timeline(self, ticket_id: int) -> list[CaseEvent]: ...
