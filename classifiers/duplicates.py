@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from classifiers.dedupe import THRESHOLD, Fingerprint, bands, fingerprint, similarities
 from store.model import Mention
@@ -62,8 +63,11 @@ class BatchDuplicates:
         found = uow.fingerprints.sharing_known_many(keys, since, self.known)
         for mention_id, fp in prints.items():
             # decoded now: the cache lets fingerprints go as the batch's own are put in it
-            others = {other_id: self.known.get(other_id, data) for other_id, data in found[mention_id]}
-            self._asked[mention_id] = (fp, keys[mention_id], others)
+            self._asked[mention_id] = (fp, keys[mention_id], self._decoded(found[mention_id]))
+
+    def _decoded(self, found: list[tuple[int, dict[str, Any] | None]]) -> dict[int, Fingerprint]:
+        """The store's answer as fingerprints: the ones held, the rest decoded from their data."""
+        return {other_id: self.known.get(other_id, data) for other_id, data in found}
 
     def find(self, uow: UnitOfWork, mention: Mention, since: datetime) -> int | None:
         """The earlier mention this one nearly repeats, if any (the most similar); its fingerprint is held for
@@ -74,9 +78,7 @@ class BatchDuplicates:
         else:
             fp = _fingerprint_of(mention)
             keys = bands(fp)
-            found = {}
-            for other_id, data in uow.fingerprints.sharing_known(keys, since, self.known):
-                found[other_id] = self.known.get(other_id, data)
+            found = self._decoded(uow.fingerprints.sharing_known(keys, since, self.known))
         shared = {other_id for key in keys for other_id in self._by_band.get(key, ())}
         for other_id in shared:
             found.setdefault(other_id, self._held[other_id])

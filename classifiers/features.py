@@ -80,7 +80,7 @@ class FeatureSpace:
         values = (1.0 + np.log(tf.astype(np.float32))) * self.idf[columns]
         norm = float(np.sqrt(np.dot(values, values)))
         scaled: FloatArray = (values / norm if norm > 0 else values).astype(np.float32)
-        return columns.astype(np.int32), scaled
+        return columns, scaled
 
     def matrix(self, texts: Iterable[Grams]) -> object:
         """A scipy CSR matrix of many texts (training and evaluation only)."""
