@@ -12,6 +12,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from itertools import pairwise, repeat
 
 import numpy as np
@@ -23,6 +24,8 @@ _WORD = re.compile(r"\w+")
 
 FloatArray = npt.NDArray[np.float32]
 IntArray = npt.NDArray[np.int32]
+KeyArray = npt.NDArray[np.uint64]
+_MIX = np.uint64(0x9E3779B97F4A7C15)  # odd: a gram's key is its code points as digits in this base, modulo 2**64
 
 
 def char_grams(norm: str) -> list[str]:
@@ -38,16 +41,57 @@ def word_grams(norm: str) -> list[str]:
     return tokens + [f"{a} {b}" for a, b in pairwise(tokens)]
 
 
+def _codes(text: str) -> KeyArray:
+    """Each character's code point plus one (so no digit is zero), as the keys below count them."""
+    raw = text.encode("utf-32-le", "surrogatepass")
+    return np.frombuffer(raw, dtype=np.uint32).astype(np.uint64) + np.uint64(1)
+
+
+def char_keys(text: str) -> KeyArray:
+    """A 64-bit key for every gram ``char_grams(text)`` lists, in the same order, computed without making the
+    grams: looking each gram string up was most of the time a text's features took."""
+    codes = _codes(text[:MAX_CHARS])
+    keys = np.zeros(len(codes), np.uint64)
+    parts = []
+    for n in CHAR_SIZES:
+        if n > len(codes):
+            break
+        keys = keys[: len(codes) - n + 1] * _MIX + codes[n - 1 :]  # wraps modulo 2**64, as meant
+        parts.append(keys)
+    return np.concatenate(parts) if parts else np.zeros(0, np.uint64)
+
+
+def gram_keys(grams: Sequence[str]) -> KeyArray:
+    """The key ``char_keys`` gives each of ``grams``, in order (grams of one length are keyed together)."""
+    keys = np.zeros(len(grams), np.uint64)
+    by_length: dict[int, list[int]] = {}
+    for i, gram in enumerate(grams):
+        by_length.setdefault(len(gram), []).append(i)
+    for n, where in by_length.items():
+        codes = _codes("".join(grams[i] for i in where)).reshape(len(where), n)
+        folded = np.zeros(len(where), np.uint64)
+        for column in range(n):
+            folded = folded * _MIX + codes[:, column]
+        keys[where] = folded
+    return keys
+
+
 @dataclass(frozen=True)
 class Grams:
-    """The raw features of one text, every occurrence in order, computed once and shared by every model."""
+    """The raw features of one text, computed once and shared by every model: the text its character grams come
+    from, and its word grams in order."""
 
-    chars: list[str]
+    text: str  # normalised, cut to MAX_CHARS
     words: list[str]
 
     @classmethod
     def of(cls, norm: str) -> Grams:
-        return cls(char_grams(norm), word_grams(norm))
+        return cls(norm[:MAX_CHARS], word_grams(norm))
+
+    @cached_property
+    def chars(self) -> list[str]:
+        """Every character gram in order (training counts them; analysing looks their keys up instead)."""
+        return char_grams(self.text)
 
 
 @dataclass(frozen=True)
@@ -67,14 +111,42 @@ class FeatureSpace:
 
     def vector(self, grams: Grams) -> tuple[IntArray, FloatArray]:
         """The sparse feature vector of one text: column indices and their values."""
-        c_idx, c_val = self._block(grams.chars, self.chars)
+        c_idx, c_val = self._weighted(self.char_columns(grams.text))
         w_idx, w_val = self._block(grams.words, self.words)
         return np.concatenate((c_idx, w_idx)), np.concatenate((c_val, w_val))
+
+    @cached_property
+    def _char_index(self) -> tuple[KeyArray, IntArray] | None:
+        """The character vocabulary's keys, sorted, and their columns; None if two grams share a key (then the
+        grams themselves are looked up)."""
+        keys = gram_keys(list(self.chars))
+        columns = np.fromiter(self.chars.values(), dtype=np.int32, count=len(self.chars))
+        order = np.argsort(keys, kind="stable")
+        keys, columns = keys[order], columns[order]
+        if len(keys) > 1 and bool(np.any(keys[1:] == keys[:-1])):
+            return None
+        return keys, columns
+
+    def char_columns(self, text: str) -> IntArray:
+        """The column of every character gram of ``text`` that is in the vocabulary, one per occurrence."""
+        index = self._char_index
+        if index is None or not len(index[0]):
+            looked_up = np.fromiter(map(self.chars.get, char_grams(text), repeat(-1)), np.int32)
+            return looked_up[looked_up >= 0]
+        keys, columns = index
+        wanted = char_keys(text)
+        at = np.minimum(np.searchsorted(keys, wanted), len(keys) - 1)
+        found: IntArray = columns[at[keys[at] == wanted]]
+        return found
 
     def _block(self, grams: list[str], vocab: dict[str, int]) -> tuple[IntArray, FloatArray]:
         # Looked up and counted in numpy, not in a Python loop: this ran for every gram of every text analysed.
         found = np.fromiter(map(vocab.get, grams, repeat(-1)), dtype=np.int32, count=len(grams))
-        columns, tf = np.unique(found[found >= 0], return_counts=True)
+        return self._weighted(found[found >= 0])
+
+    def _weighted(self, found: IntArray) -> tuple[IntArray, FloatArray]:
+        """Columns found (one per occurrence) as one block's weights: 1 + log count, times idf, unit length."""
+        columns, tf = np.unique(found, return_counts=True)
         if not len(columns):
             return np.zeros(0, np.int32), np.zeros(0, np.float32)
         values = (1.0 + np.log(tf.astype(np.float32))) * self.idf[columns]

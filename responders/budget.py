@@ -34,6 +34,36 @@ def group_key(ticket: Ticket, analysis: Analysis) -> str | None:
     return f"{ticket.brand}|{analysis.topics[0].label}|{analysis.intent.label}"
 
 
+class RecentAlerts:
+    """The latest alert of each burst group as a batch of routing knows it: asked of the store once a group, then
+    kept current with the alerts the batch queues. A bad day's hundreds of similar cases cost a look-up a group,
+    not one a case."""
+
+    def __init__(self) -> None:
+        # (channel, target, group) -> (the earliest ``since`` asked for, the latest alert created since then)
+        self._latest: dict[tuple[str, str, str], tuple[datetime, Delivery | None]] = {}
+
+    def last_in_group(self, uow: UnitOfWork, channel: str, target: str, group: str, since: datetime) -> Delivery | None:
+        key = (channel, target, group)
+        held = self._latest.get(key)
+        if held is None or since < held[0]:  # a wider window than was asked for: the store knows
+            held = self._latest[key] = (since, uow.deliveries.last_in_group(channel, target, group, since))
+        latest = held[1]
+        return latest if latest is not None and latest.created_at is not None and latest.created_at >= since else None
+
+    def queued(self, alert: Delivery) -> None:
+        """``alert`` was just queued (so it comes after every alert the store held, at the same moment)."""
+        if alert.group_key is None or alert.created_at is None:
+            return
+        key = (alert.channel, alert.target, alert.group_key)
+        held = self._latest.get(key)
+        if held is None or alert.created_at < held[0]:
+            return  # the store is asked when the group comes up
+        latest = held[1]
+        if latest is None or latest.created_at is None or alert.created_at >= latest.created_at:
+            self._latest[key] = (held[0], alert)
+
+
 def rank(priority: str) -> int:
     return PRIORITIES.index(priority) if priority in PRIORITIES else 1
 
@@ -77,13 +107,26 @@ class AlertPolicy:
         return start <= clock < end if start <= end else clock >= start or clock < end
 
     def decide(
-        self, uow: UnitOfWork, channel: str, target: str, ticket: Ticket, group: str | None, now: datetime
+        self,
+        uow: UnitOfWork,
+        channel: str,
+        target: str,
+        ticket: Ticket,
+        group: str | None,
+        now: datetime,
+        recent: RecentAlerts | None = None,
     ) -> Decision:
-        """Send an alert for this new case, fold it into a recent similar alert, or defer it to the digest."""
+        """Send an alert for this new case, fold it into a recent similar alert, or defer it to the digest.
+
+        ``recent``, when given, answers which alert a group's last was (a batch of routing keeps one)."""
         if ticket.priority == "urgent":
             return Decision(SEND)
         since = now - timedelta(seconds=self.burst_seconds)
-        parent = uow.deliveries.last_in_group(channel, target, group, since) if group else None
+        parent = None
+        if group and recent is not None:
+            parent = recent.last_in_group(uow, channel, target, group, since)
+        elif group:
+            parent = uow.deliveries.last_in_group(channel, target, group, since)
         if parent is not None:
             return Decision(FOLD, "burst", parent)
         if self.is_quiet(now) and rank(ticket.priority) < rank(self.quiet_min_priority):

@@ -11,8 +11,8 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from responders.alerts import Alerter, CaseView, Channel
-from responders.budget import DEFER, FOLD, AlertPolicy, group_key
-from responders.cases import BatchReads, Drafter, case_view, new_case_view, notify, queue_change
+from responders.budget import DEFER, FOLD, AlertPolicy, RecentAlerts, group_key
+from responders.cases import BatchCases, BatchReads, Drafter, case_view, new_case_view, notify, queue_change
 from responders.ops import queue_delivery_problem
 from responders.routing import TicketRouter
 from store.errors import CredentialsRejected, DeliveryError, DeliveryRejected
@@ -68,11 +68,19 @@ def route_pending(
         # a few alerts, and reading the same parent case again for each was a third of routing.
         parents: dict[int, CaseView] = {}
         reads = BatchReads.load(uow, [m.id for m in mentions])
-        routed = [m.id for m in mentions if route_one(uow, m, counts, parents, reads)]
+        cases = BatchCases(uow, reads.duplicates.values())
+        recent = RecentAlerts()
+        routed = [m.id for m in mentions if route_one(uow, m, counts, parents, reads, cases, recent)]
         uow.mentions.set_statuses(routed, MentionStatus.ROUTED)
 
     def route_one(
-        uow: UnitOfWork, mention: Mention, counts: Counter[str], parents: dict[int, CaseView], reads: BatchReads
+        uow: UnitOfWork,
+        mention: Mention,
+        counts: Counter[str],
+        parents: dict[int, CaseView],
+        reads: BatchReads,
+        cases: BatchCases,
+        recent: RecentAlerts,
     ) -> bool:
         """Give the mention its case; False when it cannot be routed (marked FAILED)."""
         moment = now or datetime.now(UTC)
@@ -86,13 +94,17 @@ def route_pending(
         customer = reads.customers.get(match.customer_id) if match else None
         since = moment - timedelta(hours=window_hours)
         joined = open_case_for(
-            uow, mention, customer.id if customer else None, since, repeated=reads.duplicates.get(mention.id)
-        )
+            uow, mention, customer.id if customer else None, since, repeated=reads.duplicates.get(mention.id),
+            cases=cases,
+        )  # fmt: skip
         if joined is not None:
             case, reason = joined
             assert case.id is not None
             parents.pop(case.id, None)  # the case changes: its view is read afresh
-            if uow.tickets.attach(case.id, mention.id, reason):
+            if not uow.tickets.attach(case.id, mention.id, reason):
+                cases.unknown(mention.id)  # it was in a case already
+            else:
+                cases.joined(mention.id, case)
                 counts[f"joined_by_{reason}"] += 1
                 summary = f"yeni bahsetme / new mention #{mention.id} ({mention.raw.source}, {reason})"
                 detail = {"mention_id": mention.id, "text": analysis.masked_text, "url": mention.raw.url}
@@ -100,6 +112,7 @@ def route_pending(
                 notify(uow, by_name, change, drafter=drafter, tag=f"m{mention.id}")  # attach put it on the timeline
             if customer is not None and case.customer_id is None:
                 uow.tickets.set_customer(case.id, customer.id or 0)
+                cases.named(case.id, customer.id or 0)
             return True
         wanted = router.decide(mention, analysis, customer, now=moment)
         if wanted is None:
@@ -108,6 +121,7 @@ def route_pending(
             ticket, created = uow.tickets.open(wanted)
             counts["tickets_opened" if created else "tickets_existing"] += 1
             assert ticket.id is not None
+            cases.joined(mention.id, ticket)
             for candidate in candidates:
                 detail = {"customer_id": candidate.customer_id, "status": candidate.status.value}
                 uow.tickets.record_event(CaseEvent(ticket.id, "match", {**detail, "confidence": candidate.confidence}))
@@ -118,7 +132,7 @@ def route_pending(
                 view = case_view(uow, ticket.id, drafter)
             group = group_key(ticket, analysis)
             for alerter in alerters:
-                counts.update(_alert(uow, alerter, view, group, policy, by_name, moment, parents))
+                counts.update(_alert(uow, alerter, view, group, policy, by_name, moment, parents, recent))
             for helpdesk in helpdesks:
                 if helpdesk.name == ticket.helpdesk:
                     delivery = Delivery(
@@ -143,17 +157,20 @@ def _alert(
     by_name: Mapping[str, Alerter],
     now: datetime,
     parents: dict[int, CaseView] | None = None,
+    recent: RecentAlerts | None = None,
 ) -> Counter[str]:
     """Queue the alert of a new case on one care channel: sent, folded into a similar alert, or held back.
 
-    ``parents`` keeps the views of the cases folded into, by ticket id, from one fold to the next."""
+    ``parents`` keeps the views of the cases folded into, by ticket id, from one fold to the next; ``recent`` the
+    latest alert of each group."""
     ticket = view.ticket
     assert ticket.id is not None
     if ticket.channel == NO_ALERT:
         return Counter(alerts_off=1)
     target = ticket.channel if alerter.name == "slack" and ticket.channel else alerter.target
     vip = view.customer is not None and view.customer.vip
-    decision = policy.decide(uow, alerter.name, target, ticket, None if vip else group, now)  # VIPs get their own
+    group = None if vip else group  # a VIP's case gets an alert of its own
+    decision = policy.decide(uow, alerter.name, target, ticket, group, now, recent)
     if decision.action == FOLD and decision.parent is not None:
         parent = decision.parent
         assert parent.ticket_id is not None
@@ -180,6 +197,8 @@ def _alert(
     )
     if not uow.deliveries.enqueue(delivery):
         return Counter()
+    if recent is not None:
+        recent.queued(delivery)
     if status is DeliveryStatus.DEFERRED:
         uow.tickets.record_event(CaseEvent(ticket.id, "alert", {"deferred": decision.reason, "channel": target}))
         return Counter(alerts_deferred=1)
@@ -187,13 +206,20 @@ def _alert(
 
 
 def open_case_for(
-    uow: UnitOfWork, mention: Mention, customer_id: int | None, since: datetime, *, repeated: int | None = None
+    uow: UnitOfWork,
+    mention: Mention,
+    customer_id: int | None,
+    since: datetime,
+    *,
+    repeated: int | None = None,
+    cases: BatchCases | None = None,
 ) -> tuple[Ticket, str] | None:
     """The active case this mention belongs to, with why: "duplicate", "customer" or "author".
 
-    ``repeated`` is the earlier mention this one repeats, as its fingerprint says (the caller read it)."""
+    ``repeated`` is the earlier mention this one repeats, as its fingerprint says (the caller read it); ``cases``
+    the batch's cases of repeated mentions, when the caller keeps them."""
     if repeated is not None:
-        case = uow.tickets.case_of(repeated)
+        case = cases.case_of(repeated) if cases is not None else uow.tickets.case_of(repeated)
         # Template letters (a standard fee, a petition) read alike from different people: a repeat joins only a
         # case of no one yet, or of the same customer.
         same_person = case is not None and case.customer_id in (None, customer_id)

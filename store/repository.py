@@ -247,6 +247,10 @@ class TicketRepository(abc.ABC):
     def case_of(self, mention_id: int) -> Ticket | None:
         """The case a mention opened or joined."""
 
+    def cases_of(self, mention_ids: Sequence[int]) -> dict[int, Ticket]:
+        """``case_of`` for many mentions: mention id -> case, for the ones in a case."""
+        return {m: case for m in dict.fromkeys(mention_ids) if (case := self.case_of(m)) is not None}
+
     @abc.abstractmethod
     def open_case_of(
         self, *, customer_id: int | None, source: str, author_handle: str, since: datetime

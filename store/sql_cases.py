@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
@@ -11,7 +12,7 @@ from sqlalchemy.orm import Session
 from store import repository as repo
 from store.errors import StoreError
 from store.model import CaseEvent, Ticket, TicketStatus
-from store.sql_base import expire, insert_ignoring, insert_ignoring_row, read
+from store.sql_base import chunked, expire, insert_ignoring, insert_ignoring_row, read
 from store.tables import CaseEventRow, CaseMentionRow, MentionRow, TicketRow, utcnow
 
 
@@ -58,6 +59,11 @@ _CASE_OF = (
     select(_TICKETS)
     .join(_JOINED, _JOINED.c.ticket_id == _TICKETS.c.id)
     .where(_JOINED.c.mention_id == bindparam("mention_id"))
+)
+_CASES_OF = (
+    select(_TICKETS, _JOINED.c.mention_id.label("joined_mention_id"))
+    .join(_JOINED, _JOINED.c.ticket_id == _TICKETS.c.id)
+    .where(_JOINED.c.mention_id.in_(bindparam("ids", expanding=True)))
 )
 _ACTIVE_SINCE = (_TICKETS.c.status.in_(ACTIVE), _TICKETS.c.updated_at >= bindparam("since"))
 _LATEST = (_TICKETS.c.updated_at.desc(), _TICKETS.c.id.desc())
@@ -160,6 +166,13 @@ class SqlAlchemyTicketRepository(repo.TicketRepository):
     def case_of(self, mention_id: int) -> Ticket | None:
         row = read(self.session, _CASE_OF, {"mention_id": mention_id}).first()
         return _to_ticket(row) if row else None
+
+    def cases_of(self, mention_ids: Sequence[int]) -> dict[int, Ticket]:
+        found: dict[int, Ticket] = {}
+        for chunk in chunked(list(dict.fromkeys(mention_ids))):
+            rows = read(self.session, _CASES_OF, {"ids": chunk})
+            found.update((int(row.joined_mention_id), _to_ticket(row)) for row in rows)
+        return found
 
     def open_case_of(
         self, *, customer_id: int | None, source: str, author_handle: str, since: datetime

@@ -72,6 +72,11 @@ _DROP_BANDS_OF = delete(_BANDS).where(_BANDS.c.mention_id.in_(bindparam("ids", e
 _DROP_FINGERPRINTS_OF = delete(_FINGERPRINTS).where(_FINGERPRINTS.c.mention_id.in_(bindparam("ids", expanding=True)))
 _ADD_FINGERPRINT = insert(_FINGERPRINTS)
 _ADD_BANDS = insert(_BANDS)
+# On PostgreSQL a batch's keys go in as two arrays: one statement, where an executemany sent a message per key.
+_ADD_BANDS_PG = text(
+    "INSERT INTO fingerprint_bands (mention_id, band) "
+    "SELECT * FROM unnest(CAST(:mentions AS BIGINT[]), CAST(:bands AS BIGINT[]))"
+)
 _RECENT_OF = select(_FINGERPRINTS.c.mention_id).where(
     _FINGERPRINTS.c.mention_id.in_(bindparam("ids", expanding=True)), _FINGERPRINTS.c.created_at >= bindparam("since")
 )
@@ -116,9 +121,14 @@ class SqlAlchemyFingerprintRepository(repo.FingerprintRepository):
         }  # the last entry of a mention wins, as with ``add`` one after the other
         connection.execute(_ADD_FINGERPRINT, list(fingerprints.values()))
         bands_of = {mention_id: keys for mention_id, _, keys, _, _ in entries}
-        rows = [{"mention_id": m, "band": band} for m, keys in bands_of.items() for band in dict.fromkeys(keys)]
-        if rows:  # one executemany for the batch: a mention has twenty bands and a key per number
-            connection.execute(_ADD_BANDS, rows)
+        pairs = [(m, band) for m, keys in bands_of.items() for band in dict.fromkeys(keys)]
+        if not pairs:
+            return
+        if connection.dialect.name == "postgresql":
+            mentions, bands = zip(*pairs, strict=True)
+            connection.execute(_ADD_BANDS_PG, {"mentions": list(mentions), "bands": list(bands)})
+        else:  # one executemany for the batch: a mention has twenty bands and a key per number
+            connection.execute(_ADD_BANDS, [{"mention_id": m, "band": band} for m, band in pairs])
 
     def sharing_bands(self, bands: Sequence[int], since: datetime, limit: int = 50) -> list[tuple[int, dict[str, Any]]]:
         wanted = list(dict.fromkeys(bands))

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+from classifiers.features import FeatureSpace, char_grams
+from classifiers.linear import LinearModel
 from classifiers.normalize import normalize
+from classifiers.shipped import shipped_dir
 from classifiers.text import fold
 from responders.slack_text import _BIDI, escape, escaped_clip, link, plain, slack_len
 
@@ -99,3 +103,20 @@ def test_folding_twice_changes_nothing(text: str) -> None:
 def test_a_turkish_word_folds_the_same_in_capitals(word: str) -> None:
     capitals = word.replace("i", "İ").replace("ı", "I").upper()  # Turkish upper case: i -> İ, ı -> I
     assert fold(capitals) == fold(word), (word, capitals)
+
+
+# Normalised text is mostly ASCII letters and spaces: drawn that way, most of its grams are in the vocabulary.
+NORMALISED = st.text(alphabet=st.one_of(st.sampled_from("abcdefghiklmnoprstuyz  #@."), st.characters()), max_size=300)
+
+
+@given(text=NORMALISED)
+@example(text=" kargom hala gelmedi, iade istiyorum ")
+def test_keyed_character_grams_are_the_grams_a_string_look_up_finds(text: str) -> None:
+    space = _shipped_space()
+    wanted = sorted(c for g in char_grams(text) if (c := space.chars.get(g)) is not None)
+    assert sorted(space.char_columns(text).tolist()) == wanted
+
+
+@functools.cache
+def _shipped_space() -> FeatureSpace:
+    return LinearModel.load(shipped_dir("sentiment")).space

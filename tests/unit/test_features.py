@@ -62,3 +62,36 @@ def test_texts_without_known_grams_give_an_empty_or_unit_vector(text: str) -> No
     if len(val):
         chars = val[idx < len(space.chars)]
         assert abs(float(np.dot(chars, chars)) - 1.0) < 1e-5
+
+
+def _looked_up(space: FeatureSpace, text: str) -> list[int]:
+    """Every character gram of ``text`` looked up as a string: what the keyed look-up must find."""
+    return sorted(c for g in char_grams(text) if (c := space.chars.get(g)) is not None)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "a", " kargom gelmedi hala @user ", "😍😍 ş İ ı \ud800 \U0010ffff x", "kargom " * (MAX_CHARS // 3)],
+)
+def test_keyed_look_up_finds_the_grams_a_string_look_up_finds(text: str) -> None:
+    grams = [Grams.of(t) for t in [*TEXTS, "😍😍 ş İ ı \ud800 \U0010ffff x"]]
+    space = FeatureSpace.fit(grams, min_df=1)
+    assert sorted(space.char_columns(text).tolist()) == _looked_up(space, text)
+    assert len(_looked_up(space, text)) > 0 or not text.strip()
+
+
+def test_the_shipped_vocabulary_has_a_key_for_each_gram_and_finds_what_strings_find() -> None:
+    from classifiers.linear import LinearModel
+    from classifiers.shipped import shipped_dir
+
+    space = LinearModel.load(shipped_dir("sentiment")).space
+    assert space._char_index is not None  # no two of its grams share a key: the keyed look-up is used
+    text = " kuzey telekom faturama uc aydir izinsiz ucret yansitiliyor, iade istiyorum 😡 "
+    assert sorted(space.char_columns(text).tolist()) == _looked_up(space, text)
+
+
+def test_a_space_without_character_grams_finds_none() -> None:
+    space = FeatureSpace({}, {"kargo": 0}, np.ones(1, np.float32))
+    assert space.char_columns(" kargo ").tolist() == []
+    idx, _ = space.vector(Grams.of(" kargo "))
+    assert idx.tolist() == [0]
