@@ -140,12 +140,14 @@ def notify(
     drafter: Drafter | None = None,
     kind: str = "change",
     tag: str | None = None,
+    later: bool = False,
 ) -> int:
     """Record ``change`` on the case's timeline and queue it for every channel that carries the case.
 
     Each payload goes out against the alert that opened the case there (a Slack thread, a helpdesk ticket); the
     outbox sends it once that alert is sent. ``tag`` makes the outbox keys unique when the store already has the
-    event (a mention joining records its own); otherwise the new event's id does. Returns payloads queued.
+    event (a mention joining records its own); otherwise the new event's id does. Returns payloads queued; with
+    ``later`` (routing) they may be written with others and are counted as queued without asking the store.
     """
     if tag is None:
         detail = {"summary": change.summary, "by": change.actor, **change.detail}
@@ -154,7 +156,7 @@ def notify(
     if not parents:
         return 0
     view = case_view(uow, change.ticket_id, drafter)
-    return sum(queue_change(uow, alerters, parent, view, change, tag, kind=kind) for parent in parents)
+    return sum(queue_change(uow, alerters, parent, view, change, tag, kind=kind, later=later) for parent in parents)
 
 
 def queue_change(
@@ -166,8 +168,10 @@ def queue_change(
     tag: str,
     *,
     kind: str = "change",
+    later: bool = False,
 ) -> int:
-    """Queue ``change`` against one alert delivery; the first payload carries ``kind`` (a burst counts "fold")."""
+    """Queue ``change`` against one alert delivery; the first payload carries ``kind`` (a burst counts "fold").
+    ``later``: see ``notify``."""
     alerter = alerters.get(parent.channel)
     if alerter is None:
         return 0
@@ -182,5 +186,9 @@ def queue_change(
             kind=kind if i == 0 else "change",
             parent_key=parent.key,
         )
-        queued += int(uow.deliveries.enqueue(delivery))
+        if later:
+            uow.deliveries.enqueue_later(delivery)
+            queued += 1
+        else:
+            queued += int(uow.deliveries.enqueue(delivery))
     return queued

@@ -109,7 +109,8 @@ def route_pending(
                 summary = f"yeni bahsetme / new mention #{mention.id} ({mention.raw.source}, {reason})"
                 detail = {"mention_id": mention.id, "text": analysis.masked_text, "url": mention.raw.url}
                 change = CaseChange(case.id, "mention", summary, "kulak", detail, moment)
-                notify(uow, by_name, change, drafter=drafter, tag=f"m{mention.id}")  # attach put it on the timeline
+                # attach put the mention on the timeline: the tag keeps the outbox keys apart
+                notify(uow, by_name, change, drafter=drafter, tag=f"m{mention.id}", later=True)
             if customer is not None and case.customer_id is None:
                 uow.tickets.set_customer(case.id, customer.id or 0)
                 cases.named(case.id, customer.id or 0)
@@ -180,7 +181,7 @@ def _alert(
         who = f" ({view.customer.name})" if view.customer is not None and view.customer.name else ""
         summary = f"benzer vaka / similar case #{ticket.id}{who}: {ticket.summary}"
         change = CaseChange(parent.ticket_id, "similar", summary, "kulak", {"ticket_id": ticket.id}, now)
-        queue_change(uow, by_name, parent, parent_view, change, f"t{ticket.id}", kind="fold")
+        queue_change(uow, by_name, parent, parent_view, change, f"t{ticket.id}", kind="fold", later=True)
         uow.tickets.record_event(CaseEvent(ticket.id, "alert", {"folded_into": parent.ticket_id, "channel": target}))
         return Counter(alerts_folded=1)
     status = DeliveryStatus.DEFERRED if decision.action == DEFER else DeliveryStatus.PENDING

@@ -279,6 +279,10 @@ class TicketRepository(abc.ABC):
         """Write the lines ``record_event`` holds back (none here: it writes each at once)."""
         return
 
+    def drop_events(self) -> None:
+        """Forget the lines ``record_event`` holds back: the unit of work rolled back."""
+        return
+
     @abc.abstractmethod
     def timeline(self, ticket_id: int) -> list[CaseEvent]: ...
 
@@ -306,6 +310,20 @@ class DeliveryRepository(abc.ABC):
     @abc.abstractmethod
     def enqueue(self, delivery: Delivery) -> bool:
         """Queue a delivery (status PENDING, or DEFERRED when held back); False if its key is already queued."""
+
+    def enqueue_later(self, delivery: Delivery) -> None:
+        """``enqueue`` when the caller needs no answer: a store may hold an update back and write it with others,
+        before anything else it is asked of deliveries needs it and at the latest when the unit of work commits.
+        An alert is written at once (routing reads alerts back as it goes)."""
+        self.enqueue(delivery)
+
+    def write_later(self) -> None:
+        """Write what ``enqueue_later`` holds back (none here: it writes each at once)."""
+        return
+
+    def drop_later(self) -> None:
+        """Forget what ``enqueue_later`` holds back: the unit of work rolled back."""
+        return
 
     @abc.abstractmethod
     def pending(self, limit: int = 100, max_attempts: int = 5, now: datetime | None = None) -> list[Delivery]:

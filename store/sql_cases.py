@@ -225,6 +225,9 @@ class SqlAlchemyTicketRepository(repo.TicketRepository):
             self.session.flush()
             self.session.connection().execute(_RECORD_EVENTS, rows)
 
+    def drop_events(self) -> None:
+        self._events = []
+
     def update(self, ticket_id: int, **values: Any) -> Ticket:
         unknown = set(values) - CHANGEABLE
         if unknown:

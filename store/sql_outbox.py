@@ -13,7 +13,7 @@ from store import repository as repo
 from store.errors import StoreError
 from store.locks import gone, worker_id
 from store.model import Delivery, DeliveryStatus, Feedback
-from store.sql_base import insert_ignoring, read
+from store.sql_base import dialect_insert, insert_ignoring, read
 from store.tables import DeliveryRow, FeedbackRow, utcnow
 
 NOT_HELD = (DeliveryStatus.PENDING.value, DeliveryStatus.SENT.value, DeliveryStatus.FAILED.value)
@@ -71,28 +71,60 @@ def _to_delivery(row: Any) -> Delivery:
     )
 
 
+def _values(delivery: Delivery) -> dict[str, Any]:
+    """A new outbox row's columns."""
+    return {
+        "key": delivery.key,
+        "channel": delivery.channel,
+        "target": delivery.target,
+        "ticket_id": delivery.ticket_id,
+        "payload": dict(delivery.payload),
+        "status": delivery.status.value,
+        "attempts": 0,
+        "last_error": delivery.last_error,
+        "created_at": delivery.created_at or utcnow(),
+        "kind": delivery.kind,
+        "parent_key": delivery.parent_key,
+        "group_key": delivery.group_key,
+    }
+
+
+_HELD: dict[str, Any] = {}  # by dialect: the INSERT of held-back rows, built once
+
+
 class SqlAlchemyDeliveryRepository(repo.DeliveryRepository):
     def __init__(self, session: Session) -> None:
         self.session = session
+        # Updates queued to be written together (not alerts, which routing reads back): every method but the
+        # look-ups of alerts writes them first.
+        self._later: list[dict[str, Any]] = []
 
     def enqueue(self, delivery: Delivery) -> bool:
-        values = {
-            "key": delivery.key,
-            "channel": delivery.channel,
-            "target": delivery.target,
-            "ticket_id": delivery.ticket_id,
-            "payload": dict(delivery.payload),
-            "status": delivery.status.value,
-            "attempts": 0,
-            "last_error": delivery.last_error,
-            "created_at": delivery.created_at or utcnow(),
-            "kind": delivery.kind,
-            "parent_key": delivery.parent_key,
-            "group_key": delivery.group_key,
-        }
-        return insert_ignoring(self.session, DeliveryRow, values, ["key"]) is not None
+        self.write_later()  # what was held back came first
+        return insert_ignoring(self.session, DeliveryRow, _values(delivery), ["key"]) is not None
+
+    def enqueue_later(self, delivery: Delivery) -> None:
+        if delivery.kind == "alert":
+            self.enqueue(delivery)
+        else:
+            self._later.append(_values(delivery))
+
+    def write_later(self) -> None:
+        if self._later:
+            rows, self._later = self._later, []
+            self.session.flush()
+            dialect = self.session.get_bind().dialect.name
+            stmt = _HELD.get(dialect)
+            if stmt is None:
+                stmt = dialect_insert(dialect, DeliveryRow).on_conflict_do_nothing(index_elements=["key"])
+                _HELD[dialect] = stmt
+            self.session.connection().execute(stmt, rows)  # one executemany; a row already queued is left as it is
+
+    def drop_later(self) -> None:
+        self._later = []
 
     def pending(self, limit: int = 100, max_attempts: int = 5, now: datetime | None = None) -> list[Delivery]:
+        self.write_later()
         stmt = (
             select(DeliveryRow)
             .where(
@@ -106,6 +138,7 @@ class SqlAlchemyDeliveryRepository(repo.DeliveryRepository):
         return [_to_delivery(r) for r in self.session.scalars(stmt)]
 
     def get(self, key: str) -> Delivery | None:
+        self.write_later()
         row = self.session.scalar(select(DeliveryRow).where(DeliveryRow.key == key))
         return _to_delivery(row) if row is not None else None
 
@@ -118,6 +151,7 @@ class SqlAlchemyDeliveryRepository(repo.DeliveryRepository):
     def claim_due(
         self, limit: int, max_attempts: int, now: datetime, lease_until: datetime
     ) -> list[tuple[Delivery, datetime | None]]:
+        self.write_later()
         stmt = (
             select(DeliveryRow)
             .where(
@@ -160,6 +194,7 @@ class SqlAlchemyDeliveryRepository(repo.DeliveryRepository):
                 row.next_attempt_at, row.claimed_by = None, None
 
     def release(self, delivery_ids: Sequence[int]) -> None:
+        self.write_later()
         if delivery_ids:
             self.session.execute(
                 update(DeliveryRow)
@@ -168,6 +203,7 @@ class SqlAlchemyDeliveryRepository(repo.DeliveryRepository):
             )
 
     def mark_sent(self, delivery_id: int, external_ref: str) -> None:
+        self.write_later()
         row = self._row(delivery_id)
         row.status = DeliveryStatus.SENT.value
         row.external_ref = external_ref
@@ -179,6 +215,7 @@ class SqlAlchemyDeliveryRepository(repo.DeliveryRepository):
     def mark_failed(
         self, delivery_id: int, error: str, *, final: bool, retry_at: datetime | None = None, max_attempts: int = 5
     ) -> Delivery:
+        self.write_later()
         row = self._row(delivery_id)
         row.attempts += 1
         row.last_error = error[:2000]
@@ -189,6 +226,7 @@ class SqlAlchemyDeliveryRepository(repo.DeliveryRepository):
         return _to_delivery(row)
 
     def put_back(self, delivery_id: int, until: datetime, earlier: datetime | None, error: str | None = None) -> None:
+        self.write_later()
         row = self._row(delivery_id)
         row.next_attempt_at, row.claimed_by, row.claimed_at = until, None, earlier
         if error is not None:
@@ -203,9 +241,11 @@ class SqlAlchemyDeliveryRepository(repo.DeliveryRepository):
         return _to_delivery(row) if row is not None else None
 
     def count_children(self, parent_key: str, kind: str) -> int:
+        self.write_later()
         return int(read(self.session, _COUNT_CHILDREN, {"parent_key": parent_key, "kind": kind}).scalar() or 0)
 
     def by_channel(self) -> dict[tuple[str, str], int]:
+        self.write_later()
         rows = self.session.execute(
             select(DeliveryRow.channel, DeliveryRow.status, func.count()).group_by(
                 DeliveryRow.channel, DeliveryRow.status
@@ -214,6 +254,7 @@ class SqlAlchemyDeliveryRepository(repo.DeliveryRepository):
         return {(channel, status): int(n) for channel, status, n in rows}
 
     def oldest_pending(self) -> datetime | None:
+        self.write_later()
         stmt = select(func.min(DeliveryRow.created_at)).where(DeliveryRow.status == DeliveryStatus.PENDING.value)
         return self.session.scalar(stmt)
 
@@ -222,6 +263,7 @@ class SqlAlchemyDeliveryRepository(repo.DeliveryRepository):
         return int(read(self.session, _ALERTS_SINCE, values).scalar() or 0)
 
     def count_by_status(self) -> dict[str, int]:
+        self.write_later()
         rows = self.session.execute(select(DeliveryRow.status, func.count()).group_by(DeliveryRow.status))
         return {status: int(n) for status, n in rows}
 

@@ -168,6 +168,7 @@ class SqlAlchemyUnitOfWork(repo.UnitOfWork):
         assert self.session is not None, "commit outside `with uow:`"
         try:
             self.tickets.write_events()
+            self.deliveries.write_later()
             self.session.commit()
         except SQLAlchemyError as exc:
             self.session.rollback()
@@ -176,3 +177,5 @@ class SqlAlchemyUnitOfWork(repo.UnitOfWork):
     def rollback(self) -> None:
         if self.session is not None:
             self.session.rollback()
+            self.tickets.drop_events()
+            self.deliveries.drop_later()

@@ -250,8 +250,12 @@ def test_lines_recorded_on_a_timeline_keep_their_order_and_are_written_with_the_
         uow.tickets.add_event(CaseEvent(case.id, "action", {"n": 2}, NOW))
         uow.tickets.record_event(CaseEvent(case.id, "action", {"n": 3}, NOW))
         uow.commit()
+        uow.tickets.record_event(CaseEvent(case.id, "action", {"n": 4}, NOW))
+        uow.rollback()  # a line recorded and rolled back is not written by a later commit
+        uow.tickets.record_event(CaseEvent(case.id, "action", {"n": 5}, NOW))
+        uow.commit()
     with uow:
-        assert [e.detail["n"] for e in uow.tickets.timeline(case.id) if e.kind == "action"] == [1, 2, 3]
+        assert [e.detail["n"] for e in uow.tickets.timeline(case.id) if e.kind == "action"] == [1, 2, 3, 5]
 
 
 def test_a_customer_s_case_comes_before_their_handle_s_and_a_handle_s_case_of_someone_else_is_not_theirs(

@@ -186,6 +186,42 @@ def test_a_case_row_the_session_holds_shows_what_routing_changed(engine: Engine)
         uow.commit()
 
 
+def test_updates_held_back_are_written_in_order_before_anything_reads_them_and_dropped_by_a_rollback(
+    engine: Engine,
+) -> None:
+    def update(n: int, kind: str = "change") -> Delivery:
+        group = "g" if kind == "alert" else None
+        key = f"slack:#care:ticket:1:note:{n}"
+        return Delivery(key, "slack", "#care", {"n": n}, kind=kind, parent_key="p", group_key=group)
+
+    uow = SqlAlchemyUnitOfWork(engine)
+    with uow:
+        uow.deliveries.enqueue_later(update(1))
+        uow.deliveries.enqueue_later(update(2, "fold"))
+        assert uow.deliveries.count_children("p", "fold") == 1  # written before the count
+        uow.deliveries.enqueue_later(update(3))
+        assert uow.deliveries.enqueue(update(4))  # after what was held back
+        uow.deliveries.enqueue_later(update(5))
+        uow.deliveries.enqueue_later(update(1))  # already queued: left as it is
+        # An alert is written at once: a look-up of alerts, which writes nothing held back first, finds it.
+        uow.deliveries.enqueue_later(update(6, "alert"))
+        alert = uow.deliveries.last_in_group("slack", "#care", "g", datetime(2000, 1, 1, tzinfo=UTC))
+        assert alert is not None and alert.payload == {"n": 6}
+        uow.commit()
+    with uow:
+        assert [d.payload["n"] for d in uow.deliveries.pending()] == [1, 2, 3, 4, 5, 6]
+        uow.deliveries.enqueue_later(update(7))
+        uow.rollback()
+        uow.deliveries.enqueue_later(update(8))
+        uow.commit()
+    with uow:
+        assert [d.payload["n"] for d in uow.deliveries.pending()] == [1, 2, 3, 4, 5, 6, 8]
+    with uow:
+        uow.deliveries.enqueue_later(update(9))  # never committed
+    with uow:
+        assert uow.deliveries.get(update(9).key) is None
+
+
 def test_outbox_sends_once_and_gives_up_after_repeated_failures(engine: Engine) -> None:
     uow = SqlAlchemyUnitOfWork(engine)
     with uow:
