@@ -112,6 +112,28 @@ class BatchCases:
             self._tickets[ticket_id] = replace(case, customer_id=customer_id)
 
 
+class CaseAlerts:
+    """The alerts of the cases a batch of routing touches (what a change is sent against): read once a case and
+    kept current with the alerts the batch queues. A case the batch opened has none until it queues them."""
+
+    def __init__(self) -> None:
+        self._of: dict[int, list[Delivery]] = {}
+
+    def of(self, uow: UnitOfWork, ticket_id: int) -> list[Delivery]:
+        if ticket_id not in self._of:
+            self._of[ticket_id] = uow.deliveries.alerts_of(ticket_id)
+        return self._of[ticket_id]
+
+    def opened(self, ticket_id: int) -> None:
+        """Case ``ticket_id`` was just opened: nothing was ever sent about it."""
+        self._of[ticket_id] = []
+
+    def queued(self, alert: Delivery) -> None:
+        """``alert`` (kind "alert") was just queued."""
+        if alert.ticket_id in self._of:
+            self._of[alert.ticket_id].append(alert)
+
+
 def new_case_view(
     ticket: Ticket,
     mention: Mention,
@@ -141,6 +163,7 @@ def notify(
     kind: str = "change",
     tag: str | None = None,
     later: bool = False,
+    alerts: CaseAlerts | None = None,
 ) -> int:
     """Record ``change`` on the case's timeline and queue it for every channel that carries the case.
 
@@ -148,11 +171,13 @@ def notify(
     outbox sends it once that alert is sent. ``tag`` makes the outbox keys unique when the store already has the
     event (a mention joining records its own); otherwise the new event's id does. Returns payloads queued; with
     ``later`` (routing) they may be written with others and are counted as queued without asking the store.
+    ``alerts``, when given, says which alerts the case has (routing keeps them for its batch).
     """
     if tag is None:
         detail = {"summary": change.summary, "by": change.actor, **change.detail}
         tag = str(uow.tickets.add_event(CaseEvent(change.ticket_id, change.kind, detail)))
-    parents = [d for d in uow.deliveries.alerts_of(change.ticket_id) if d.status in LIVE]
+    found = alerts.of(uow, change.ticket_id) if alerts is not None else uow.deliveries.alerts_of(change.ticket_id)
+    parents = [d for d in found if d.status in LIVE]
     if not parents:
         return 0
     view = case_view(uow, change.ticket_id, drafter)

@@ -7,12 +7,12 @@ import random
 import threading
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from responders.alerts import Alerter, CaseView, Channel
 from responders.budget import DEFER, FOLD, AlertPolicy, RecentAlerts, group_key
-from responders.cases import BatchCases, BatchReads, Drafter, case_view, new_case_view, notify, queue_change
+from responders.cases import BatchCases, BatchReads, CaseAlerts, Drafter, case_view, new_case_view, notify, queue_change
 from responders.ops import queue_delivery_problem
 from responders.routing import TicketRouter
 from store.errors import CredentialsRejected, DeliveryError, DeliveryRejected
@@ -64,25 +64,14 @@ def route_pending(
     by_name = {a.name: a for a in (*alerters, *helpdesks)}
 
     def route_batch(uow: UnitOfWork, mentions: list[Mention], counts: Counter[str]) -> None:
-        # The views of the alerts new cases fold into, kept for the batch: a bad day folds hundreds of cases into
-        # a few alerts, and reading the same parent case again for each was a third of routing.
-        parents: dict[int, CaseView] = {}
         reads = BatchReads.load(uow, [m.id for m in mentions])
-        cases = BatchCases(uow, reads.duplicates.values())
-        recent = RecentAlerts()
-        routed = [m.id for m in mentions if route_one(uow, m, counts, parents, reads, cases, recent)]
+        batch = Batch(reads, BatchCases(uow, reads.duplicates.values()))
+        routed = [m.id for m in mentions if route_one(uow, m, counts, batch)]
         uow.mentions.set_statuses(routed, MentionStatus.ROUTED)
 
-    def route_one(
-        uow: UnitOfWork,
-        mention: Mention,
-        counts: Counter[str],
-        parents: dict[int, CaseView],
-        reads: BatchReads,
-        cases: BatchCases,
-        recent: RecentAlerts,
-    ) -> bool:
+    def route_one(uow: UnitOfWork, mention: Mention, counts: Counter[str], batch: Batch) -> bool:
         """Give the mention its case; False when it cannot be routed (marked FAILED)."""
+        reads, cases = batch.reads, batch.cases
         moment = now or datetime.now(UTC)
         analysis = reads.analyses.get(mention.id)
         if analysis is None:
@@ -100,7 +89,7 @@ def route_pending(
         if joined is not None:
             case, reason = joined
             assert case.id is not None
-            parents.pop(case.id, None)  # the case changes: its view is read afresh
+            batch.parents.pop(case.id, None)  # the case changes: its view is read afresh
             if not uow.tickets.attach(case.id, mention.id, reason):
                 cases.unknown(mention.id)  # it was in a case already
             else:
@@ -110,7 +99,7 @@ def route_pending(
                 detail = {"mention_id": mention.id, "text": analysis.masked_text, "url": mention.raw.url}
                 change = CaseChange(case.id, "mention", summary, "kulak", detail, moment)
                 # attach put the mention on the timeline: the tag keeps the outbox keys apart
-                notify(uow, by_name, change, drafter=drafter, tag=f"m{mention.id}", later=True)
+                notify(uow, by_name, change, drafter=drafter, tag=f"m{mention.id}", later=True, alerts=batch.alerts)
             if customer is not None and case.customer_id is None:
                 uow.tickets.set_customer(case.id, customer.id or 0)
                 cases.named(case.id, customer.id or 0)
@@ -123,6 +112,8 @@ def route_pending(
             counts["tickets_opened" if created else "tickets_existing"] += 1
             assert ticket.id is not None
             cases.joined(mention.id, ticket)
+            if created:
+                batch.alerts.opened(ticket.id)
             for candidate in candidates:
                 detail = {"customer_id": candidate.customer_id, "status": candidate.status.value}
                 uow.tickets.record_event(CaseEvent(ticket.id, "match", {**detail, "confidence": candidate.confidence}))
@@ -133,14 +124,16 @@ def route_pending(
                 view = case_view(uow, ticket.id, drafter)
             group = group_key(ticket, analysis)
             for alerter in alerters:
-                counts.update(_alert(uow, alerter, view, group, policy, by_name, moment, parents, recent))
+                counts.update(_alert(uow, alerter, view, group, policy, by_name, moment, batch))
             for helpdesk in helpdesks:
                 if helpdesk.name == ticket.helpdesk:
                     delivery = Delivery(
                         f"{helpdesk.name}:ticket:{ticket.id}", helpdesk.name, helpdesk.target, helpdesk.render(view),
                         ticket.id,
                     )  # fmt: skip
-                    counts["helpdesk_queued"] += int(uow.deliveries.enqueue(delivery))
+                    if uow.deliveries.enqueue(delivery):
+                        counts["helpdesk_queued"] += 1
+                        batch.alerts.queued(delivery)
             if ticket.helpdesk and ticket.helpdesk not in by_name:
                 counts["helpdesk_off"] += 1
                 log.warning("case #%s: helpdesk %s is off; the case is kept in Kulak only", ticket.id, ticket.helpdesk)
@@ -157,13 +150,11 @@ def _alert(
     policy: AlertPolicy,
     by_name: Mapping[str, Alerter],
     now: datetime,
-    parents: dict[int, CaseView] | None = None,
-    recent: RecentAlerts | None = None,
+    batch: Batch,
 ) -> Counter[str]:
     """Queue the alert of a new case on one care channel: sent, folded into a similar alert, or held back.
 
-    ``parents`` keeps the views of the cases folded into, by ticket id, from one fold to the next; ``recent`` the
-    latest alert of each group."""
+    ``batch`` is what routing keeps from one case of its batch to the next."""
     ticket = view.ticket
     assert ticket.id is not None
     if ticket.channel == NO_ALERT:
@@ -171,11 +162,11 @@ def _alert(
     target = ticket.channel if alerter.name == "slack" and ticket.channel else alerter.target
     vip = view.customer is not None and view.customer.vip
     group = None if vip else group  # a VIP's case gets an alert of its own
-    decision = policy.decide(uow, alerter.name, target, ticket, group, now, recent)
+    decision = policy.decide(uow, alerter.name, target, ticket, group, now, batch.recent)
     if decision.action == FOLD and decision.parent is not None:
         parent = decision.parent
         assert parent.ticket_id is not None
-        parents = parents if parents is not None else {}
+        parents = batch.parents
         parent_view = parents.get(parent.ticket_id) or case_view(uow, parent.ticket_id)
         parent_view = parents[parent.ticket_id] = replace(parent_view, similar=parent_view.similar + 1)
         who = f" ({view.customer.name})" if view.customer is not None and view.customer.name else ""
@@ -198,12 +189,26 @@ def _alert(
     )
     if not uow.deliveries.enqueue(delivery):
         return Counter()
-    if recent is not None:
-        recent.queued(delivery)
+    batch.recent.queued(delivery)
+    batch.alerts.queued(delivery)
     if status is DeliveryStatus.DEFERRED:
         uow.tickets.record_event(CaseEvent(ticket.id, "alert", {"deferred": decision.reason, "channel": target}))
         return Counter(alerts_deferred=1)
     return Counter(alerts_queued=1)
+
+
+@dataclass
+class Batch:
+    """What routing keeps while it routes one batch: what it read of the batch's mentions, the cases they repeat,
+    the latest alert of each burst group and the alerts of each case touched, and the views of the alerts new cases
+    fold into (a bad day folds hundreds of cases into a few alerts: reading the same parent case again for each
+    was a third of routing)."""
+
+    reads: BatchReads
+    cases: BatchCases
+    recent: RecentAlerts = field(default_factory=RecentAlerts)
+    alerts: CaseAlerts = field(default_factory=CaseAlerts)
+    parents: dict[int, CaseView] = field(default_factory=dict)
 
 
 def open_case_for(

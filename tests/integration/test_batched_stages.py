@@ -61,6 +61,21 @@ def test_a_repeat_sees_what_its_batch_did_to_the_case_it_repeats(uow: SqlAlchemy
         }
 
 
+def test_a_mention_joining_a_case_opened_in_its_batch_is_told_in_the_new_alert_s_thread(
+    uow: SqlAlchemyUnitOfWork, slack: SlackServer
+) -> None:
+    counts = process(
+        uow,
+        post("1", "Kuzey Telekom faturam yine yanlış", handle="aysenur_y"),
+        post("2", "KT-40123456 için hâlâ bekliyorum", source="sikayetvar", handle="ayse_n"),
+        slack=slack,
+    )
+    assert counts["tickets_opened"] == 1 and counts["joined_by_customer"] == 1
+    (alert,) = [m for m in slack.posted() if m.thread_ts is None]
+    (note,) = slack.thread(alert.ts)
+    assert "#2" in note.text
+
+
 def test_of_equally_similar_earlier_mentions_the_latest_is_the_one_repeated(uow: SqlAlchemyUnitOfWork) -> None:
     # three copies in one batch, then a fourth in the next: each repeats the copy just before it
     process(uow, *(post(str(i), LONG, handle=f"kopya{i}") for i in range(3)))

@@ -266,10 +266,15 @@ def test_a_route_to_a_helpdesk_opens_the_case_there_and_keeps_it_up_to_date(desk
             ZendeskTickets("zendesk-care", httpx.Client(timeout=5), zendesk.url, options, ZendeskServer.DEFAULT_TOKEN)
         ]
         desk.routes = [Route("billing", topics=frozenset({"billing"}), helpdesk="zendesk-care", queue="360001")]
-        desk.take(post(1, "Faturam iki kez kesildi, kartım 4111 1111 1111 1111"), post(2, "Kargo [delivery]"))
-        assert desk.deliver() == {"sent": 3}  # two Slack alerts, one Zendesk ticket (only billing goes there)
+        first = post(1, "Faturam iki kez kesildi, kartım 4111 1111 1111 1111")
+        again = post(3, "Hâlâ iade yok", handle="kisi1", minutes=1)  # the same author, in the same batch
+        counts = desk.take(first, post(2, "Kargo [delivery]"), again)
+        assert counts["joined_by_author"] == 1
+        # two Slack alerts, one Zendesk ticket (only billing goes there); the case's alerts both hear of the repeat
+        assert desk.deliver() == {"sent": 3, "updates_sent": 3}
         (ticket,) = zendesk.tickets.values()
         assert ticket["external_id"] == "kulak-case-1" and "4111" not in str(zendesk.received())
+        assert any("#3" in c["body"] for c in zendesk.comments[ticket["id"]])
         act(desk, "resolve", 1)
         assert desk.deliver()["updates_sent"] == 3  # Slack thread note and refresh, Zendesk comment
         (ticket,) = zendesk.tickets.values()
