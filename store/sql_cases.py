@@ -7,12 +7,14 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, and_, bindparam, func, insert, literal, or_, select, union_all, update
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from store import repository as repo
 from store.errors import StoreError
 from store.model import CaseEvent, Ticket, TicketStatus
-from store.sql_base import chunked, expire, insert_ignoring, insert_ignoring_row, read
+from store.sql_base import chunked, expire, insert_ignoring, insert_ignoring_row, read, short_error
 from store.tables import CaseEventRow, CaseMentionRow, MentionRow, TicketRow, utcnow
 
 
@@ -107,6 +109,48 @@ _MENTIONS_OF = (
     .order_by(CaseMentionRow.id)
 )
 _ADD_CASE_MENTION = insert(_JOINED)
+_OPENED_COLUMNS = (
+    "mention_id", "brand", "customer_id", "priority", "unit", "status", "summary", "created_at", "updated_at", "route",
+    "channel", "helpdesk", "queue", "assignee", "respond_by", "reply_by",
+)  # fmt: skip
+
+
+def _open_and_join_pg() -> Any:
+    """PostgreSQL: the case and its first mention in one statement (a data-modifying WITH). No row back when the
+    mention has its case already: neither is written then."""
+    opened = (
+        postgresql.insert(_TICKETS)
+        .values({name: bindparam(f"b_{name}", type_=_TICKETS.c[name].type) for name in _OPENED_COLUMNS})
+        .on_conflict_do_nothing(index_elements=["mention_id"])
+        .returning(*_TICKETS.c)
+        .cte("opened")
+    )
+    first = select(opened.c.id, opened.c.mention_id, literal("opened"), opened.c.created_at)
+    joined = insert(_JOINED).from_select(["ticket_id", "mention_id", "reason", "added_at"], first).cte("joined")
+    return select(opened).add_cte(joined)
+
+
+def _attach_and_touch_pg() -> Any:
+    """PostgreSQL: a mention added to a case and the case's activity time in one statement; no row back when the
+    mention is in a case already."""
+    columns = ("ticket_id", "mention_id", "reason", "added_at")
+    attached = (
+        postgresql.insert(_JOINED)
+        .values({name: bindparam(f"b_{name}", type_=_JOINED.c[name].type) for name in columns})
+        .on_conflict_do_nothing(index_elements=["mention_id"])
+        .returning(_JOINED.c.ticket_id)
+        .cte("attached")
+    )
+    return (
+        update(_TICKETS)
+        .where(_TICKETS.c.id.in_(select(attached.c.ticket_id)))
+        .values(updated_at=bindparam("b_added_at", type_=_TICKETS.c.updated_at.type))
+        .returning(_TICKETS.c.id)
+    )
+
+
+_OPEN_AND_JOIN_PG = _open_and_join_pg()
+_ATTACH_AND_TOUCH_PG = _attach_and_touch_pg()
 _EVENTS = cast(Table, CaseEventRow.__table__)
 _ADD_EVENT = insert(_EVENTS).returning(_EVENTS.c.id)
 _RECORD_EVENTS = insert(_EVENTS)
@@ -141,13 +185,17 @@ class SqlAlchemyTicketRepository(repo.TicketRepository):
             "respond_by": ticket.respond_by,
             "reply_by": ticket.reply_by,
         }
-        row = insert_ignoring_row(self.session, TicketRow, values, ["mention_id"])
+        if self._postgresql:
+            row = self._write(TicketRow, _OPEN_AND_JOIN_PG, values).first()
+        else:
+            row = insert_ignoring_row(self.session, TicketRow, values, ["mention_id"])
         if row is None:  # the mention has its case already
             row = read(self.session, _BY_MENTION, {"mention_id": ticket.mention_id}).first()
             assert row is not None
             return _to_ticket(row), False
-        joined = {"ticket_id": row.id, "mention_id": ticket.mention_id, "reason": "opened", "added_at": now}
-        self.session.connection().execute(_ADD_CASE_MENTION, joined)
+        if not self._postgresql:
+            joined = {"ticket_id": row.id, "mention_id": ticket.mention_id, "reason": "opened", "added_at": now}
+            self.session.connection().execute(_ADD_CASE_MENTION, joined)
         self.record_event(CaseEvent(row.id, "opened", {"mention_id": ticket.mention_id, "priority": ticket.priority}))
         return _to_ticket(row), True
 
@@ -193,11 +241,29 @@ class SqlAlchemyTicketRepository(repo.TicketRepository):
     def attach(self, ticket_id: int, mention_id: int, reason: str) -> bool:
         now = utcnow()
         values = {"ticket_id": ticket_id, "mention_id": mention_id, "reason": reason, "added_at": now}
-        if insert_ignoring(self.session, CaseMentionRow, values, ["mention_id"]) is None:
+        if self._postgresql:
+            if self._write(CaseMentionRow, _ATTACH_AND_TOUCH_PG, values).first() is None:
+                return False
+            expire(self.session, TicketRow, ticket_id)
+        elif insert_ignoring(self.session, CaseMentionRow, values, ["mention_id"]) is None:
             return False
-        self._touch(_TOUCH, {"b_id": ticket_id, "b_at": now})
+        else:
+            self._touch(_TOUCH, {"b_id": ticket_id, "b_at": now})
         self.record_event(CaseEvent(ticket_id, "mention", {"mention_id": mention_id, "reason": reason}))
         return True
+
+    @property
+    def _postgresql(self) -> bool:
+        return bool(self.session.get_bind().dialect.name == "postgresql")
+
+    def _write(self, row_type: type[Any], stmt: Any, values: dict[str, Any]) -> Any:
+        """Run a statement built once that writes ``row_type``'s table (its values bound as ``b_`` + column name),
+        after what the session holds back."""
+        try:
+            self.session.flush()
+            return self.session.connection().execute(stmt, {f"b_{name}": value for name, value in values.items()})
+        except SQLAlchemyError as exc:
+            raise StoreError(f"could not write to {row_type.__tablename__}: {short_error(exc)}") from exc
 
     def _touch(self, stmt: Any, params: dict[str, Any]) -> None:
         """UPDATE one case's row as Core (the ORM's bulk UPDATE cost routing several times the statement)."""

@@ -155,6 +155,7 @@ def test_stage_rows_are_idempotent(engine: Engine) -> None:
         assert not uow.matches.add(CustomerMatch(mention.id, customer.id, 0.9, ("email",)))
         ticket, created = uow.tickets.open(Ticket(mention.id, "Kuzey Telekom", "high", "finance", "Fatura"))
         same, created_again = uow.tickets.open(Ticket(mention.id, "Kuzey Telekom", "low", "care", "x"))
+        assert uow.tickets.mentions_of(ticket.id or 0) == [(mention.id, "opened")]  # the second open wrote nothing
         uow.commit()
     assert created and not created_again and same.id == ticket.id and same.priority == "high"
     with uow:
@@ -183,6 +184,10 @@ def test_a_case_row_the_session_holds_shows_what_routing_changed(engine: Engine)
         assert uow.tickets.attach(ticket.id or 0, second.id, "customer")
         assert held.updated_at > before
         assert uow.tickets.case_of(second.id) == uow.tickets.get(ticket.id or 0)
+        touched = held.updated_at
+        assert not uow.tickets.attach(ticket.id or 0, second.id, "duplicate")  # in the case already: nothing changes
+        assert held.updated_at == touched
+        assert uow.tickets.mentions_of(ticket.id or 0) == [(first.id, "opened"), (second.id, "customer")]
         uow.commit()
 
 
