@@ -45,13 +45,12 @@ def _sharing_query(bands: int, with_data: bool = True) -> TextualSelect:
 
 @functools.lru_cache(maxsize=8)
 def _latest_query(dialect: str, bands: int) -> TextClause:
-    """The latest PER_BAND mentions of each of ``bands`` bands, as (band, mention id) rows: on PostgreSQL one
-    lateral look-up over an array of any length, on SQLite ``bands`` look-ups in one compound SELECT."""
-    if dialect == "postgresql":
+    """The latest PER_BAND mentions of each of ``bands`` bands: on PostgreSQL (band, array of mention ids) rows
+    for an array of any length, on SQLite (band, mention id) rows of ``bands`` look-ups in one compound SELECT."""
+    if dialect == "postgresql":  # a row a band, its mentions in an array: a row a mention cost more to read
         return text(
-            "SELECT b.band, x.mention_id FROM unnest(CAST(:bands AS BIGINT[])) AS b(band) CROSS JOIN LATERAL "
-            f"(SELECT mention_id FROM fingerprint_bands WHERE band = b.band ORDER BY mention_id DESC LIMIT {PER_BAND})"
-            " AS x"
+            "SELECT b.band, ARRAY(SELECT mention_id FROM fingerprint_bands WHERE band = b.band "
+            f"ORDER BY mention_id DESC LIMIT {PER_BAND}) FROM unnest(CAST(:bands AS BIGINT[])) AS b(band)"
         )
     return text(
         " UNION ALL ".join(
@@ -189,10 +188,8 @@ class SqlAlchemyFingerprintRepository(repo.FingerprintRepository):
         found: dict[int, list[int]] = {}
         dialect = connection.dialect.name
         if dialect == "postgresql":
-            rows = connection.execute(_latest_query(dialect, 0), {"bands": bands}) if bands else []
-            for band, mention_id in rows:
-                found.setdefault(int(band), []).append(int(mention_id))
-            return found
+            rows = connection.execute(_latest_query(dialect, 0), {"bands": bands}).all() if bands else []
+            return {int(band): ids for band, ids in rows if ids}
         for chunk in chunked(bands, SQLITE_BANDS):
             size = 1 << max(4, (len(chunk) - 1).bit_length())  # a few statement shapes; the rest repeats a band
             padded = chunk + [chunk[-1]] * (size - len(chunk))
