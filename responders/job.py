@@ -17,7 +17,7 @@ from responders.ops import queue_delivery_problem
 from responders.routing import TicketRouter
 from store.errors import CredentialsRejected, DeliveryError, DeliveryRejected
 from store.model import CaseChange, CaseEvent, Delivery, DeliveryStatus, Mention, MentionStatus, Ticket
-from store.repository import UnitOfWork, drain_batches
+from store.repository import BATCH, UnitOfWork, drain_batches
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 10  # with the backoff below: retried for about two and a half hours
@@ -51,8 +51,9 @@ def route_pending(
     window_hours: int = 72,
     now: datetime | None = None,
     stop: Callable[[], bool] = lambda: False,
+    batch_size: int = BATCH,
 ) -> Counter[str]:
-    """Give every MATCHED mention its case and mark it ROUTED.
+    """Give every MATCHED mention its case and mark it ROUTED, ``batch_size`` mentions a transaction.
 
     A mention joins an active case when it repeats a mention already in one (near-duplicate, any source), or when
     its customer (else its author on the same source) has a case active within ``window_hours``; the channels
@@ -139,7 +140,7 @@ def route_pending(
                 log.warning("case #%s: helpdesk %s is off; the case is kept in Kulak only", ticket.id, ticket.helpdesk)
         return True
 
-    return drain_batches(uow, MentionStatus.MATCHED, route_batch, stop=stop)
+    return drain_batches(uow, MentionStatus.MATCHED, route_batch, batch=batch_size, stop=stop)
 
 
 def _alert(
