@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Protocol
 
@@ -76,40 +76,6 @@ class BatchReads:
         return cls(
             uow.analyses.get_many(mention_ids), candidates, customers, uow.fingerprints.duplicates_of(mention_ids)
         )
-
-
-class BatchCases:
-    """The cases of the earlier mentions a batch repeats, read in one statement when the batch starts and kept
-    current as routing opens cases, adds mentions to them and names their customers. A mention it was not asked
-    about, or whose case it cannot vouch for, is looked up in the store."""
-
-    def __init__(self, uow: UnitOfWork, repeated: Iterable[int]) -> None:
-        self.uow = uow
-        wanted = list(dict.fromkeys(repeated))
-        found = uow.tickets.cases_of(wanted) if wanted else {}
-        self._case: dict[int, int | None] = {m: (c.id if (c := found.get(m)) is not None else None) for m in wanted}
-        self._tickets: dict[int, Ticket] = {c.id: c for c in found.values() if c.id is not None}
-
-    def case_of(self, mention_id: int) -> Ticket | None:
-        if mention_id not in self._case:
-            return self.uow.tickets.case_of(mention_id)
-        ticket_id = self._case[mention_id]
-        return None if ticket_id is None else self._tickets[ticket_id]
-
-    def joined(self, mention_id: int, case: Ticket) -> None:
-        """``mention_id`` opened ``case`` or was added to it."""
-        assert case.id is not None
-        self._case[mention_id] = case.id
-        self._tickets[case.id] = case
-
-    def unknown(self, mention_id: int) -> None:
-        """What routing did with ``mention_id`` does not say which case it is in: the store is asked."""
-        self._case.pop(mention_id, None)
-
-    def named(self, ticket_id: int, customer_id: int) -> None:
-        """Case ``ticket_id`` now belongs to ``customer_id``."""
-        if (case := self._tickets.get(ticket_id)) is not None:
-            self._tickets[ticket_id] = replace(case, customer_id=customer_id)
 
 
 class CaseAlerts:

@@ -11,12 +11,13 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from responders.alerts import Alerter, CaseView, Channel
+from responders.batch_cases import BatchCases
 from responders.budget import DEFER, FOLD, AlertPolicy, RecentAlerts, group_key
-from responders.cases import BatchCases, BatchReads, CaseAlerts, Drafter, case_view, new_case_view, notify, queue_change
+from responders.cases import BatchReads, CaseAlerts, Drafter, case_view, new_case_view, notify, queue_change
 from responders.ops import queue_delivery_problem
 from responders.routing import TicketRouter
 from store.errors import CredentialsRejected, DeliveryError, DeliveryRejected
-from store.model import CaseChange, CaseEvent, Delivery, DeliveryStatus, Mention, MentionStatus, Ticket
+from store.model import CaseChange, CaseEvent, Customer, Delivery, DeliveryStatus, Mention, MentionStatus, Ticket
 from store.repository import BATCH, UnitOfWork, drain_batches
 
 log = logging.getLogger(__name__)
@@ -66,7 +67,10 @@ def route_pending(
 
     def route_batch(uow: UnitOfWork, mentions: list[Mention], counts: Counter[str]) -> None:
         reads = BatchReads.load(uow, [m.id for m in mentions])
-        batch = Batch(reads, BatchCases(uow, reads.duplicates.values()))
+        customers = [c for m in mentions if (c := _customer_of(reads, m.id)) is not None and c.id is not None]
+        authors = [(m.raw.source, m.raw.author_handle) for m in mentions]
+        cases = BatchCases(uow, reads.duplicates.values(), [c.id or 0 for c in customers], authors)
+        batch = Batch(reads, cases)
         routed = [m.id for m in mentions if route_one(uow, m, counts, batch)]
         uow.mentions.set_statuses(routed, MentionStatus.ROUTED)
 
@@ -80,9 +84,9 @@ def route_pending(
             counts["failed"] += 1
             return False
         candidates = reads.candidates.get(mention.id, [])
-        match = next((m for m in candidates if m.status.linked), None)
-        customer = reads.customers.get(match.customer_id) if match else None
+        customer = _customer_of(reads, mention.id)
         since = moment - timedelta(hours=window_hours)
+        author = (mention.raw.source, mention.raw.author_handle)
         joined = open_case_for(
             uow, mention, customer.id if customer else None, since, repeated=reads.duplicates.get(mention.id),
             cases=cases,
@@ -91,10 +95,11 @@ def route_pending(
             case, reason = joined
             assert case.id is not None
             batch.parents.pop(case.id, None)  # the case changes: its view is read afresh
-            if not uow.tickets.attach(case.id, mention.id, reason):
+            touched = datetime.now(UTC)
+            if not uow.tickets.attach(case.id, mention.id, reason, at=touched):
                 cases.unknown(mention.id)  # it was in a case already
             else:
-                cases.joined(mention.id, case)
+                cases.joined(mention.id, case, author, touched)
                 counts[f"joined_by_{reason}"] += 1
                 summary = f"yeni bahsetme / new mention #{mention.id} ({mention.raw.source}, {reason})"
                 detail = {"mention_id": mention.id, "text": analysis.masked_text, "url": mention.raw.url}
@@ -102,8 +107,9 @@ def route_pending(
                 # attach put the mention on the timeline: the tag keeps the outbox keys apart
                 notify(uow, by_name, change, drafter=drafter, tag=f"m{mention.id}", later=True, alerts=batch.alerts)
             if customer is not None and case.customer_id is None:
-                uow.tickets.set_customer(case.id, customer.id or 0)
-                cases.named(case.id, customer.id or 0)
+                touched = datetime.now(UTC)
+                uow.tickets.set_customer(case.id, customer.id or 0, at=touched)
+                cases.named(case.id, customer.id or 0, touched)
             return True
         wanted = router.decide(mention, analysis, customer, now=moment)
         if wanted is None:
@@ -112,7 +118,7 @@ def route_pending(
             ticket, created = uow.tickets.open(wanted)
             counts["tickets_opened" if created else "tickets_existing"] += 1
             assert ticket.id is not None
-            cases.joined(mention.id, ticket)
+            cases.joined(mention.id, ticket, author)
             if created:
                 batch.alerts.opened(ticket.id)
             for candidate in candidates:
@@ -212,6 +218,12 @@ class Batch:
     parents: dict[int, CaseView] = field(default_factory=dict)
 
 
+def _customer_of(reads: BatchReads, mention_id: int) -> Customer | None:
+    """The customer a mention was linked to, if any."""
+    match = next((m for m in reads.candidates.get(mention_id, []) if m.status.linked), None)
+    return reads.customers.get(match.customer_id) if match else None
+
+
 def open_case_for(
     uow: UnitOfWork,
     mention: Mention,
@@ -233,7 +245,7 @@ def open_case_for(
         if case is not None and case.status.active and same_person:
             return case, "duplicate"
     raw = mention.raw
-    return uow.tickets.open_case_of(
+    return (cases or uow.tickets).open_case_of(
         customer_id=customer_id, source=raw.source, author_handle=raw.author_handle, since=since
     )
 

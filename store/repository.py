@@ -259,8 +259,16 @@ class TicketRepository(abc.ABC):
         "customer" or "author" saying which; the most recently active one when there are several."""
 
     @abc.abstractmethod
-    def attach(self, ticket_id: int, mention_id: int, reason: str) -> bool:
-        """Add a mention to a case (it then counts as activity); False when the mention is already in one."""
+    def active_cases_of(
+        self, customer_ids: Iterable[int], authors: Iterable[tuple[str, str]]
+    ) -> list[tuple[Ticket, set[tuple[str, str]]]]:
+        """Every active case of these customers or holding a mention by one of these (source, handle) authors,
+        however long ago it was last active, each with the ones of ``authors`` it holds a mention of."""
+
+    @abc.abstractmethod
+    def attach(self, ticket_id: int, mention_id: int, reason: str, at: datetime | None = None) -> bool:
+        """Add a mention to a case; it then counts as activity at ``at`` (default: now). False when the mention is
+        already in one."""
 
     @abc.abstractmethod
     def mentions_of(self, ticket_id: int) -> list[tuple[int, str]]:
@@ -287,7 +295,8 @@ class TicketRepository(abc.ABC):
     def timeline(self, ticket_id: int) -> list[CaseEvent]: ...
 
     @abc.abstractmethod
-    def set_customer(self, ticket_id: int, customer_id: int | None) -> None: ...
+    def set_customer(self, ticket_id: int, customer_id: int | None, at: datetime | None = None) -> None:
+        """The case is this customer's (activity at ``at``, default now)."""
 
     @abc.abstractmethod
     def update(self, ticket_id: int, **values: Any) -> Ticket:

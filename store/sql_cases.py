@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, cast
 
@@ -66,6 +66,19 @@ _CASES_OF = (
     select(_TICKETS, _JOINED.c.mention_id.label("joined_mention_id"))
     .join(_JOINED, _JOINED.c.ticket_id == _TICKETS.c.id)
     .where(_JOINED.c.mention_id.in_(bindparam("ids", expanding=True)))
+)
+_ACTIVE_OF_CUSTOMERS = select(_TICKETS).where(
+    _TICKETS.c.status.in_(ACTIVE), _TICKETS.c.customer_id.in_(bindparam("ids", expanding=True))
+)
+_ACTIVE_OF_AUTHORS = (
+    select(_TICKETS, _MENTION_ROWS.c.source.label("by_source"), _MENTION_ROWS.c.author_handle.label("by_handle"))
+    .join(_JOINED, _JOINED.c.ticket_id == _TICKETS.c.id)
+    .join(_MENTION_ROWS, _MENTION_ROWS.c.id == _JOINED.c.mention_id)
+    .where(
+        _TICKETS.c.status.in_(ACTIVE),
+        _MENTION_ROWS.c.source.in_(bindparam("sources", expanding=True)),
+        _MENTION_ROWS.c.author_handle.in_(bindparam("handles", expanding=True)),
+    )
 )
 _ACTIVE_SINCE = (_TICKETS.c.status.in_(ACTIVE), _TICKETS.c.updated_at >= bindparam("since"))
 _LATEST = (_TICKETS.c.updated_at.desc(), _TICKETS.c.id.desc())
@@ -238,8 +251,26 @@ class SqlAlchemyTicketRepository(repo.TicketRepository):
         row = read(self.session, _OPEN_OF_AUTHOR, params).first()
         return (_to_ticket(row), "author") if row is not None else None
 
-    def attach(self, ticket_id: int, mention_id: int, reason: str) -> bool:
-        now = utcnow()
+    def active_cases_of(
+        self, customer_ids: Iterable[int], authors: Iterable[tuple[str, str]]
+    ) -> list[tuple[Ticket, set[tuple[str, str]]]]:
+        cases: dict[int, Ticket] = {}
+        held: dict[int, set[tuple[str, str]]] = {}
+        for ids in chunked(list(dict.fromkeys(customer_ids))):
+            for row in read(self.session, _ACTIVE_OF_CUSTOMERS, {"ids": ids}):
+                cases[row.id] = _to_ticket(row)
+        wanted = set(authors)
+        sources = sorted({source for source, _ in wanted})
+        for handles in chunked(sorted({handle for _, handle in wanted})):
+            for row in read(self.session, _ACTIVE_OF_AUTHORS, {"sources": sources, "handles": handles}):
+                author = (row.by_source, row.by_handle)
+                if author in wanted:  # the look-up pairs every source with every handle
+                    cases.setdefault(row.id, _to_ticket(row))
+                    held.setdefault(row.id, set()).add(author)
+        return [(case, held.get(case_id, set())) for case_id, case in cases.items()]
+
+    def attach(self, ticket_id: int, mention_id: int, reason: str, at: datetime | None = None) -> bool:
+        now = at or utcnow()
         values = {"ticket_id": ticket_id, "mention_id": mention_id, "reason": reason, "added_at": now}
         if self._postgresql:
             if self._write(CaseMentionRow, _ATTACH_AND_TOUCH_PG, values).first() is None:
@@ -343,6 +374,6 @@ class SqlAlchemyTicketRepository(repo.TicketRepository):
         )
         return [CaseEvent(r.ticket_id, r.kind, dict(r.detail), r.at) for r in self.session.scalars(stmt)]
 
-    def set_customer(self, ticket_id: int, customer_id: int | None) -> None:
-        self._touch(_SET_CUSTOMER, {"b_id": ticket_id, "b_at": utcnow(), "b_customer": customer_id})
+    def set_customer(self, ticket_id: int, customer_id: int | None, at: datetime | None = None) -> None:
+        self._touch(_SET_CUSTOMER, {"b_id": ticket_id, "b_at": at or utcnow(), "b_customer": customer_id})
         self.record_event(CaseEvent(ticket_id, "customer", {"customer_id": customer_id}))

@@ -27,6 +27,7 @@ from store.model import (
     Customer,
     Label,
     MatchStatus,
+    Mention,
     MentionStatus,
     RawMention,
     Ticket,
@@ -290,3 +291,33 @@ def test_a_customer_s_case_comes_before_their_handle_s_and_a_handle_s_case_of_so
             Ticket(third.id, "Kuzey Telekom", "normal", "care", "B", ayse.id, created_at=NOW - timedelta(days=5))
         )
         assert found(ayse.id) is None  # active, but quiet for longer than the window
+
+
+def test_the_active_cases_of_customers_and_authors_whenever_last_active(uow: SqlAlchemyUnitOfWork) -> None:
+    with uow:
+        uow.mentions.add_many(
+            [
+                post("1", "Kuzey Telekom 1", handle="ortak"),
+                post("2", "Kuzey Telekom 2", source="sikayetvar", handle="ortak"),
+                post("3", "Kuzey Telekom 3", handle="baska"),
+            ]
+        )
+        uow.commit()
+    with uow:
+        on_x, on_sikayetvar, other = uow.mentions.with_status(MentionStatus.NEW, limit=10)
+        ayse = uow.customers.by_external_id("C1")
+        assert ayse is not None and ayse.id is not None
+
+        def case(mention: Mention, customer_id: int | None, at: datetime) -> Ticket:
+            ticket = Ticket(mention.id, "Kuzey Telekom", "normal", "care", "-", customer_id, created_at=at)
+            return uow.tickets.open(ticket)[0]
+
+        by_handle, hers = case(on_x, None, NOW), case(other, ayse.id, NOW - timedelta(days=30))
+        closed = case(on_sikayetvar, ayse.id, NOW)
+        uow.tickets.update(closed.id or 0, status=TicketStatus.RESOLVED)
+        authors = [("x", "ortak"), ("sikayetvar", "ortak"), ("eksisozluk", "baska")]
+        found = uow.tickets.active_cases_of([ayse.id], authors)
+        # Ayşe's case though quiet for a month, holding none of the authors asked about ("baska" wrote on X); the
+        # handle's case on X; not Ayşe's closed one, which held the handle on Şikayetvar
+        assert {case.id: held for case, held in found} == {by_handle.id: {("x", "ortak")}, hers.id: set()}
+        assert uow.tickets.active_cases_of([], []) == []

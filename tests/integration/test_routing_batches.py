@@ -23,16 +23,30 @@ from responders.job import route_pending
 from responders.routing import TicketRouter
 from responders.slack import SlackAlerter, slack_client
 from store import db
-from store.model import Analysis, Label, RawMention
+from store.model import Analysis, Label, MentionStatus, RawMention
 from store.sqlalchemy import SqlAlchemyUnitOfWork
 from tests.conftest import throwaway_database
-from tests.integration.test_cases import BRANDS, COLUMNS, CUSTOMERS, KEY, LONG, NOW, PATTERNS, Negative, post, slack
+from tests.integration.test_cases import (
+    BRANDS,
+    COLUMNS,
+    CUSTOMERS,
+    KEY,
+    LONG,
+    NOW,
+    PATTERNS,
+    Negative,
+    post,
+    process,
+    slack,
+    uow,
+)
 
-__all__ = ["slack"]  # the fixture, shared with the case tests
+__all__ = ["slack", "uow"]  # the fixtures, shared with the case tests
 
+FORM_LETTER = LONG.replace("KT-40123456 numaralı başvurumu", "Başvurumu")  # anyone may send it
 TEXTS = (
     LONG,
-    LONG.replace("KT-40123456 numaralı başvurumu", "Başvurumu"),  # a form letter anyone may send
+    FORM_LETTER,
     "Kuzey Telekom " + LONG.split(". ", 1)[1],  # a repost of most of it
     "Kuzey Telekom internetim yok",
     "Kuzey Telekom faturam yanlış, KT-40999999 siparişim de gelmedi",
@@ -115,3 +129,38 @@ def test_routing_a_batch_at_once_ends_as_routing_one_mention_at_a_time(
     assert all(alone_counts[k] >= 3 for k in ("joined_by_duplicate", "joined_by_author", "joined_by_customer"))
     assert alone_counts["alerts_folded"] >= 3 and alone_counts["alerts_queued"] >= 3, alone_counts
     assert Counter(row[1] for row in alone["outbox"])["change"] >= 3
+
+
+def test_in_one_batch_a_handle_s_case_of_someone_else_is_not_theirs(uow: SqlAlchemyUnitOfWork) -> None:
+    # Mehmet's case; a shared account repeats his post, so the case holds that account's mention; then Ayşe writes
+    # from the shared account with her own order number: the account's case is Mehmet's, not hers.
+    counts = process(
+        uow,
+        post("1", "Kuzey Telekom faturam yanlış, KT-40999999 siparişim de gelmedi", handle="mkaya"),
+        post("2", "Kuzey Telekom faturam yanlış, KT-40999999 siparişim de gelmedi", handle="ortak_hesap"),
+        post("3", "KT-40123456 için hâlâ bekliyorum", handle="ortak_hesap"),
+    )
+    assert counts["tickets_opened"] == 2
+    with uow:
+        first, shared, ayse = uow.mentions.with_status(MentionStatus.ROUTED, limit=10)
+        mehmet_s, hers = uow.tickets.case_of(first.id), uow.tickets.case_of(ayse.id)
+        assert mehmet_s is not None and hers is not None
+        assert uow.tickets.case_of(shared.id) == mehmet_s and hers != mehmet_s
+        assert [c.external_id for c in uow.customers.get_many([hers.customer_id or 0]).values()] == ["C1"]
+
+
+def test_in_one_batch_an_author_with_two_active_cases_joins_the_one_active_last(uow: SqlAlchemyUnitOfWork) -> None:
+    # The author opens a case, then repeats someone else's form letter and so joins that earlier case, which is then
+    # the one they were last active in: their next mention joins it, though the other case is newer.
+    process(
+        uow,
+        post("1", FORM_LETTER, handle="biri"),
+        post("2", "Kuzey Telekom internetim yok", handle="gezgin"),
+        post("3", FORM_LETTER, handle="gezgin"),
+        post("4", "Kuzey Telekom hâlâ yok", handle="gezgin"),
+    )
+    with uow:
+        letter, own, copy, again = uow.mentions.with_status(MentionStatus.ROUTED, limit=10)
+        earlier, newer = uow.tickets.case_of(letter.id), uow.tickets.case_of(own.id)
+        assert earlier is not None and newer is not None and (earlier.id or 0) < (newer.id or 0)
+        assert uow.tickets.case_of(copy.id) == uow.tickets.case_of(again.id) == earlier
