@@ -49,6 +49,10 @@ class BatchCases:
         for author in authors:
             self._of_author.setdefault(author, set()).add(case.id)
 
+    def ticket(self, ticket_id: int) -> Ticket | None:
+        """Case ``ticket_id`` as it stands, if this batch knows it."""
+        return self._tickets.get(ticket_id)
+
     def case_of(self, mention_id: int) -> Ticket | None:
         if mention_id not in self._case:
             return self.uow.tickets.case_of(mention_id)

@@ -100,6 +100,11 @@ class CaseAlerts:
             self._of[alert.ticket_id].append(alert)
 
 
+def redrafted(view: CaseView, drafter: Drafter | None) -> CaseView:
+    """``view`` with its suggested reply drafted again (after its case or customer changed)."""
+    return replace(view, draft=drafter.draft(replace(view, draft=""))) if drafter is not None else view
+
+
 def new_case_view(
     ticket: Ticket,
     mention: Mention,
@@ -130,6 +135,7 @@ def notify(
     tag: str | None = None,
     later: bool = False,
     alerts: CaseAlerts | None = None,
+    views: dict[int, CaseView] | None = None,
 ) -> int:
     """Record ``change`` on the case's timeline and queue it for every channel that carries the case.
 
@@ -137,7 +143,8 @@ def notify(
     outbox sends it once that alert is sent. ``tag`` makes the outbox keys unique when the store already has the
     event (a mention joining records its own); otherwise the new event's id does. Returns payloads queued; with
     ``later`` (routing) they may be written with others and are counted as queued without asking the store.
-    ``alerts``, when given, says which alerts the case has (routing keeps them for its batch).
+    ``alerts``, when given, says which alerts the case has, and ``views`` holds the case's view, read once and
+    kept there (routing keeps both for its batch).
     """
     if tag is None:
         detail = {"summary": change.summary, "by": change.actor, **change.detail}
@@ -146,7 +153,11 @@ def notify(
     parents = [d for d in found if d.status in LIVE]
     if not parents:
         return 0
-    view = case_view(uow, change.ticket_id, drafter)
+    view = views.get(change.ticket_id) if views is not None else None
+    if view is None:
+        view = case_view(uow, change.ticket_id, drafter)
+        if views is not None:
+            views[change.ticket_id] = view
     return sum(queue_change(uow, alerters, parent, view, change, tag, kind=kind, later=later) for parent in parents)
 
 

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from responders.alerts import Alerter, CaseView, Channel
 from responders.batch_cases import BatchCases
 from responders.budget import DEFER, FOLD, AlertPolicy, RecentAlerts, group_key
-from responders.cases import BatchReads, CaseAlerts, Drafter, case_view, new_case_view, notify, queue_change
+from responders.cases import BatchReads, CaseAlerts, Drafter, case_view, new_case_view, notify, queue_change, redrafted
 from responders.ops import queue_delivery_problem
 from responders.routing import TicketRouter
 from store.errors import CredentialsRejected, DeliveryError, DeliveryRejected
@@ -94,22 +94,27 @@ def route_pending(
         if joined is not None:
             case, reason = joined
             assert case.id is not None
-            batch.parents.pop(case.id, None)  # the case changes: its view is read afresh
             touched = datetime.now(UTC)
             if not uow.tickets.attach(case.id, mention.id, reason, at=touched):
                 cases.unknown(mention.id)  # it was in a case already
+                batch.parents.pop(case.id, None)  # its view is read afresh
             else:
                 cases.joined(mention.id, case, author, touched)
+                batch.seen(case.id, drafter, mentions=1)
                 counts[f"joined_by_{reason}"] += 1
                 summary = f"yeni bahsetme / new mention #{mention.id} ({mention.raw.source}, {reason})"
                 detail = {"mention_id": mention.id, "text": analysis.masked_text, "url": mention.raw.url}
                 change = CaseChange(case.id, "mention", summary, "kulak", detail, moment)
                 # attach put the mention on the timeline: the tag keeps the outbox keys apart
-                notify(uow, by_name, change, drafter=drafter, tag=f"m{mention.id}", later=True, alerts=batch.alerts)
+                notify(
+                    uow, by_name, change, drafter=drafter, tag=f"m{mention.id}", later=True, alerts=batch.alerts,
+                    views=batch.parents,
+                )  # fmt: skip
             if customer is not None and case.customer_id is None:
                 touched = datetime.now(UTC)
                 uow.tickets.set_customer(case.id, customer.id or 0, at=touched)
                 cases.named(case.id, customer.id or 0, touched)
+                batch.seen(case.id, drafter, customer=customer)
             return True
         wanted = router.decide(mention, analysis, customer, now=moment)
         if wanted is None:
@@ -129,9 +134,10 @@ def route_pending(
                 view = new_case_view(ticket, mention, analysis, candidates, reads.customers, drafter)
             else:
                 view = case_view(uow, ticket.id, drafter)
+            batch.parents[ticket.id] = view
             group = group_key(ticket, analysis)
             for alerter in alerters:
-                counts.update(_alert(uow, alerter, view, group, policy, by_name, moment, batch))
+                counts.update(_alert(uow, alerter, view, group, policy, by_name, moment, batch, drafter))
             for helpdesk in helpdesks:
                 if helpdesk.name == ticket.helpdesk:
                     delivery = Delivery(
@@ -158,10 +164,11 @@ def _alert(
     by_name: Mapping[str, Alerter],
     now: datetime,
     batch: Batch,
+    drafter: Drafter | None = None,
 ) -> Counter[str]:
     """Queue the alert of a new case on one care channel: sent, folded into a similar alert, or held back.
 
-    ``batch`` is what routing keeps from one case of its batch to the next."""
+    ``batch`` is what routing keeps from one case of its batch to the next; ``drafter`` suggests replies."""
     ticket = view.ticket
     assert ticket.id is not None
     if ticket.channel == NO_ALERT:
@@ -174,7 +181,8 @@ def _alert(
         parent = decision.parent
         assert parent.ticket_id is not None
         parents = batch.parents
-        parent_view = parents.get(parent.ticket_id) or case_view(uow, parent.ticket_id)
+        # the alert is shown again with its count: with its suggested reply, as it was sent
+        parent_view = parents.get(parent.ticket_id) or case_view(uow, parent.ticket_id, drafter)
         parent_view = parents[parent.ticket_id] = replace(parent_view, similar=parent_view.similar + 1)
         who = f" ({view.customer.name})" if view.customer is not None and view.customer.name else ""
         summary = f"benzer vaka / similar case #{ticket.id}{who}: {ticket.summary}"
@@ -215,7 +223,18 @@ class Batch:
     cases: BatchCases
     recent: RecentAlerts = field(default_factory=RecentAlerts)
     alerts: CaseAlerts = field(default_factory=CaseAlerts)
-    parents: dict[int, CaseView] = field(default_factory=dict)
+    parents: dict[int, CaseView] = field(default_factory=dict)  # the views of cases, by id, once read
+
+    def seen(
+        self, ticket_id: int, drafter: Drafter | None, *, mentions: int = 0, customer: Customer | None = None
+    ) -> None:
+        """Case ``ticket_id`` changed (``mentions`` more, now ``customer``'s): the view kept of it follows."""
+        view, ticket = self.parents.get(ticket_id), self.cases.ticket(ticket_id)
+        if view is None or ticket is None:
+            self.parents.pop(ticket_id, None)
+            return
+        view = replace(view, ticket=ticket, mentions=view.mentions + mentions)
+        self.parents[ticket_id] = redrafted(replace(view, customer=customer) if customer is not None else view, drafter)
 
 
 def _customer_of(reads: BatchReads, mention_id: int) -> Customer | None:

@@ -4,6 +4,7 @@ routing its mentions one transaction each would have ended."""
 
 from __future__ import annotations
 
+import json
 import random
 from collections import Counter
 from collections.abc import Iterator
@@ -20,6 +21,7 @@ from classifiers.job import analyze_pending, match_pending
 from classifiers.matching import CustomerMatcher
 from loopback.slack import SlackServer
 from responders.job import route_pending
+from responders.replies import ReplyDrafter
 from responders.routing import TicketRouter
 from responders.slack import SlackAlerter, slack_client
 from store import db
@@ -96,7 +98,10 @@ def routed(engine: Engine, tmp_path: Path, slack: SlackServer, mentions: list[Ra
     analyze_pending(uow, ByTopic())
     match_pending(uow, CustomerMatcher(KEY, PATTERNS), now=NOW)
     alerter = SlackAlerter(slack_client(SlackServer.DEFAULT_TOKEN, f"{slack.url}/api/"), "#care-alerts")
-    counts = route_pending(uow, TicketRouter(BRANDS), [alerter], window_hours=72, now=NOW, batch_size=batch)
+    drafter = ReplyDrafter()  # the suggested reply names the customer: it follows the case
+    counts = route_pending(
+        uow, TicketRouter(BRANDS), [alerter], drafter=drafter, window_hours=72, now=NOW, batch_size=batch
+    )
     queries = {
         "cases": "SELECT id, mention_id, customer_id, priority, status, channel FROM tickets ORDER BY id",
         "joined": "SELECT ticket_id, mention_id, reason FROM case_mentions ORDER BY mention_id",
@@ -105,10 +110,15 @@ def routed(engine: Engine, tmp_path: Path, slack: SlackServer, mentions: list[Ra
         "mentions": "SELECT id, status FROM mentions ORDER BY id",
     }
     with engine.connect() as conn:
-        found = {name: [tuple(map(str, row)) for row in conn.execute(text(sql))] for name, sql in queries.items()}
+        found = {name: [tuple(map(_plain, row)) for row in conn.execute(text(sql))] for name, sql in queries.items()}
     found["timeline"] = sorted(found["timeline"])
     found["outbox"] = sorted(found["outbox"])
     return counts, found
+
+
+def _plain(value: Any) -> str:
+    """A column as text, JSON the same on both databases (PostgreSQL's driver hands it over decoded)."""
+    return json.dumps(value, sort_keys=True) if isinstance(value, dict | list) else str(value)
 
 
 def test_routing_a_batch_at_once_ends_as_routing_one_mention_at_a_time(
@@ -129,6 +139,10 @@ def test_routing_a_batch_at_once_ends_as_routing_one_mention_at_a_time(
     assert all(alone_counts[k] >= 3 for k in ("joined_by_duplicate", "joined_by_author", "joined_by_customer"))
     assert alone_counts["alerts_folded"] >= 3 and alone_counts["alerts_queued"] >= 3, alone_counts
     assert Counter(row[1] for row in alone["outbox"])["change"] >= 3
+    # an alert shown again with its count of similar cases keeps its suggested reply
+    refreshed = [json.loads(row[7]) for row in alone["outbox"] if row[1] == "change" and ":similar:" in row[0]]
+    updates = [payload for payload in refreshed if payload.get("op") == "update"]
+    assert updates and all("Suggested reply" in json.dumps(payload["blocks"]) for payload in updates)
 
 
 def test_in_one_batch_a_handle_s_case_of_someone_else_is_not_theirs(uow: SqlAlchemyUnitOfWork) -> None:
