@@ -67,9 +67,9 @@ def route_pending(
 
     def route_batch(uow: UnitOfWork, mentions: list[Mention], counts: Counter[str]) -> None:
         reads = BatchReads.load(uow, [m.id for m in mentions])
-        customers = [c for m in mentions if (c := _customer_of(reads, m.id)) is not None and c.id is not None]
+        customers = [c.id for m in mentions if (c := _customer_of(reads, m.id)) is not None and c.id is not None]
         authors = [(m.raw.source, m.raw.author_handle) for m in mentions]
-        cases = BatchCases(uow, reads.duplicates.values(), [c.id or 0 for c in customers], authors)
+        cases = BatchCases(uow, reads.duplicates.values(), customers, authors)
         batch = Batch(reads, cases)
         routed = [m.id for m in mentions if route_one(uow, m, counts, batch)]
         uow.mentions.set_statuses(routed, MentionStatus.ROUTED)
@@ -97,7 +97,7 @@ def route_pending(
             touched = datetime.now(UTC)
             if not uow.tickets.attach(case.id, mention.id, reason, at=touched):
                 cases.unknown(mention.id)  # it was in a case already
-                batch.parents.pop(case.id, None)  # its view is read afresh
+                batch.views.pop(case.id, None)  # its view is read afresh
             else:
                 cases.joined(mention.id, case, author, touched)
                 batch.seen(case.id, drafter, mentions=1)
@@ -108,7 +108,7 @@ def route_pending(
                 # attach put the mention on the timeline: the tag keeps the outbox keys apart
                 notify(
                     uow, by_name, change, drafter=drafter, tag=f"m{mention.id}", later=True, alerts=batch.alerts,
-                    views=batch.parents,
+                    views=batch.views,
                 )  # fmt: skip
             if customer is not None and case.customer_id is None:
                 touched = datetime.now(UTC)
@@ -134,7 +134,7 @@ def route_pending(
                 view = new_case_view(ticket, mention, analysis, candidates, reads.customers, drafter)
             else:
                 view = case_view(uow, ticket.id, drafter)
-            batch.parents[ticket.id] = view
+            batch.views[ticket.id] = view
             group = group_key(ticket, analysis)
             for alerter in alerters:
                 counts.update(_alert(uow, alerter, view, group, policy, by_name, moment, batch, drafter))
@@ -180,10 +180,10 @@ def _alert(
     if decision.action == FOLD and decision.parent is not None:
         parent = decision.parent
         assert parent.ticket_id is not None
-        parents = batch.parents
+        views = batch.views
         # the alert is shown again with its count: with its suggested reply, as it was sent
-        parent_view = parents.get(parent.ticket_id) or case_view(uow, parent.ticket_id, drafter)
-        parent_view = parents[parent.ticket_id] = replace(parent_view, similar=parent_view.similar + 1)
+        parent_view = views.get(parent.ticket_id) or case_view(uow, parent.ticket_id, drafter)
+        parent_view = views[parent.ticket_id] = replace(parent_view, similar=parent_view.similar + 1)
         who = f" ({view.customer.name})" if view.customer is not None and view.customer.name else ""
         summary = f"benzer vaka / similar case #{ticket.id}{who}: {ticket.summary}"
         change = CaseChange(parent.ticket_id, "similar", summary, "kulak", {"ticket_id": ticket.id}, now)
@@ -214,27 +214,27 @@ def _alert(
 
 @dataclass
 class Batch:
-    """What routing keeps while it routes one batch: what it read of the batch's mentions, the cases they repeat,
-    the latest alert of each burst group and the alerts of each case touched, and the views of the alerts new cases
-    fold into (a bad day folds hundreds of cases into a few alerts: reading the same parent case again for each
-    was a third of routing)."""
+    """What routing keeps while it routes one batch: what it read of the batch's mentions, the cases they can join,
+    the latest alert of each burst group, the alerts of each case touched, and the view of each case read or
+    opened (a bad day folds hundreds of cases into a few alerts: reading the same case again for each was a third
+    of routing)."""
 
     reads: BatchReads
     cases: BatchCases
     recent: RecentAlerts = field(default_factory=RecentAlerts)
     alerts: CaseAlerts = field(default_factory=CaseAlerts)
-    parents: dict[int, CaseView] = field(default_factory=dict)  # the views of cases, by id, once read
+    views: dict[int, CaseView] = field(default_factory=dict)  # by case id
 
     def seen(
         self, ticket_id: int, drafter: Drafter | None, *, mentions: int = 0, customer: Customer | None = None
     ) -> None:
         """Case ``ticket_id`` changed (``mentions`` more, now ``customer``'s): the view kept of it follows."""
-        view, ticket = self.parents.get(ticket_id), self.cases.ticket(ticket_id)
+        view, ticket = self.views.get(ticket_id), self.cases.ticket(ticket_id)
         if view is None or ticket is None:
-            self.parents.pop(ticket_id, None)
+            self.views.pop(ticket_id, None)
             return
         view = replace(view, ticket=ticket, mentions=view.mentions + mentions)
-        self.parents[ticket_id] = redrafted(replace(view, customer=customer) if customer is not None else view, drafter)
+        self.views[ticket_id] = redrafted(replace(view, customer=customer) if customer is not None else view, drafter)
 
 
 def _customer_of(reads: BatchReads, mention_id: int) -> Customer | None:
@@ -255,7 +255,7 @@ def open_case_for(
     """The active case this mention belongs to, with why: "duplicate", "customer" or "author".
 
     ``repeated`` is the earlier mention this one repeats, as its fingerprint says (the caller read it); ``cases``
-    the batch's cases of repeated mentions, when the caller keeps them."""
+    answers for the store when the caller keeps its batch's cases."""
     if repeated is not None:
         case = cases.case_of(repeated) if cases is not None else uow.tickets.case_of(repeated)
         # Template letters (a standard fee, a petition) read alike from different people: a repeat joins only a
