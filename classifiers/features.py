@@ -128,7 +128,8 @@ class FeatureSpace:
         return keys, columns
 
     def char_columns(self, text: str) -> IntArray:
-        """The column of every character gram of ``text`` that is in the vocabulary, one per occurrence."""
+        """The column of every character gram of ``text`` that is in the vocabulary, one per occurrence. (A gram
+        outside the vocabulary whose key equals one inside it, about one chance in 10**14 a gram, counts as it.)"""
         index = self._char_index
         if index is None or not len(index[0]):
             looked_up = np.fromiter(map(self.chars.get, char_grams(text), repeat(-1)), np.int32)
